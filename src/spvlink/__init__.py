@@ -1,0 +1,39 @@
+"""spvlink: the SPIR-V link stage in Python.
+
+Heavy parts (numpy, the grammar) load lazily so `spvlink --help` stays cheap.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from .binary import read, write
+    from .ir import Instruction, Module
+    from .text import assemble, disassemble
+
+_LAZY = {
+    "read": ("spvlink.binary", "read"),
+    "write": ("spvlink.binary", "write"),
+    "Module": ("spvlink.ir", "Module"),
+    "Instruction": ("spvlink.ir", "Instruction"),
+    "assemble": ("spvlink.text", "assemble"),
+    "disassemble": ("spvlink.text", "disassemble"),
+    "link": ("spvlink.link", "link"),
+    "LinkOptions": ("spvlink.link", "LinkOptions"),
+    "LinkResult": ("spvlink.link", "LinkResult"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        module_name, attr = _LAZY[name]
+        return getattr(importlib.import_module(module_name), attr)
+    raise AttributeError(name)
+
+
+__all__ = list(_LAZY) + ["__version__"]
