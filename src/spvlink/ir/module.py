@@ -1,0 +1,547 @@
+"""The data representation: one word array with an instruction index.
+
+A `Module` keeps every instruction's words in one numpy uint32 array, with per-instruction
+arrays (start, word count, opcode, Logical Layout section) and the word positions of
+every id operand. Passes decide *what* changes as an order/keep selection and an
+id-to-id remap table; `select` applies both in a few vectorised operations. Instructions
+are `Instruction` views made on demand; rewritten ones are spliced back with `splice`.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from ..errors import SpvError
+from ..grammar import grammar
+from ..grammar.walk import ID_KINDS, WalkContext, WalkError, walk
+from ..spec import Op
+from .layout import SECTION_OF_OPCODE, Section
+
+if TYPE_CHECKING:
+    import numpy as np
+
+MAGIC = 0x07230203
+
+
+def _np() -> Any:
+    import numpy
+
+    return numpy
+
+
+# ---------------------------------------------------------------------------------------
+# Instruction views
+
+
+class Operand(NamedTuple):
+    """An operand as decoded by the grammar: its kind and its words."""
+
+    kind: str
+    words: tuple[int, ...]
+
+    @property
+    def is_id(self) -> bool:
+        return self.kind in ID_KINDS
+
+    @property
+    def value(self) -> int:
+        return self.words[0]
+
+    @property
+    def string(self) -> str:
+        return decode_string(self.words)
+
+
+@dataclass(slots=True)
+class Instruction:
+    """One instruction: opcode, optional result type and result id, other operands."""
+
+    opcode: int
+    result_type: int | None = None
+    result_id: int | None = None
+    operands: list[Operand] = field(default_factory=list)
+
+    def words(self) -> list[int]:
+        body: list[int] = []
+        if self.result_type is not None:
+            body.append(self.result_type)
+        if self.result_id is not None:
+            body.append(self.result_id)
+        for op in self.operands:
+            body.extend(op.words)
+        return [((len(body) + 1) << 16) | self.opcode, *body]
+
+    @property
+    def opname(self) -> str:
+        return grammar().opname(self.opcode)
+
+    def ids(self) -> list[int]:
+        """Every id the operands use (not the result type or result id)."""
+        return [op.words[0] for op in self.operands if op.is_id]
+
+    def __str__(self) -> str:
+        parts = []
+        if self.result_id is not None:
+            parts.append(f"%{self.result_id} =")
+        parts.append(self.opname)
+        if self.result_type is not None:
+            parts.append(f"%{self.result_type}")
+        for op in self.operands:
+            if op.is_id:
+                parts.append(f"%{op.value}")
+            elif op.kind == "LiteralString":
+                parts.append(repr(op.string))
+            else:
+                parts.append(" ".join(str(w) for w in op.words))
+        return " ".join(parts)
+
+
+def encode_string(text: str) -> list[int]:
+    raw = text.encode("utf-8") + b"\0"
+    raw += b"\0" * (-len(raw) % 4)
+    return [int.from_bytes(raw[i:i + 4], "little") for i in range(0, len(raw), 4)]
+
+
+def decode_string(words: Sequence[int]) -> str:
+    raw = b"".join(int(w).to_bytes(4, "little") for w in words)
+    end = raw.find(b"\0")
+    return raw[: end if end >= 0 else len(raw)].decode("utf-8", errors="surrogateescape")
+
+
+def string_operand(text: str) -> Operand:
+    return Operand("LiteralString", tuple(encode_string(text)))
+
+
+def id_operand(value: int) -> Operand:
+    return Operand("IdRef", (value,))
+
+
+def literal_operand(value: int, kind: str = "LiteralInteger") -> Operand:
+    return Operand(kind, (value,))
+
+
+# ---------------------------------------------------------------------------------------
+# Tables over opcodes, as numpy lookup arrays (built once)
+
+
+@functools.cache
+def _opcode_tables() -> tuple[Any, Any, Any]:
+    """(has_result_type, result_offset, section) per opcode, 65536 entries each."""
+    np = _np()
+    g = grammar()
+    has_type = np.zeros(65536, dtype=np.int64)
+    result_off = np.zeros(65536, dtype=np.int64)  # 0: no result id
+    section = np.full(65536, int(Section.GLOBAL), dtype=np.int8)
+    for opcode, info in g.instructions.items():
+        if info.has_result_type:
+            has_type[opcode] = 1
+        if info.has_result:
+            result_off[opcode] = 2 if info.has_result_type else 1
+    for opcode, sec in SECTION_OF_OPCODE.items():
+        section[opcode] = int(sec)
+    return has_type, result_off, section
+
+
+def compute_sections(opcodes: np.ndarray) -> np.ndarray:
+    """Logical Layout section of each instruction: by opcode, then all from OpFunction on."""
+    np = _np()
+    _, _, table = _opcode_tables()
+    sections = table[opcodes]
+    fn = np.flatnonzero(opcodes == Op.Function)
+    if fn.size:
+        sections[fn[0]:] = int(Section.FUNCTION)
+    return sections
+
+
+# ---------------------------------------------------------------------------------------
+# The module
+
+
+class Module:
+    """A SPIR-V module: header fields, one word array and its instruction index.
+
+    `words` holds the instruction stream without the 5-word header. Per instruction:
+    `starts` (index into words), `sizes` (word count), `opcodes`, `sections`. Per id
+    operand (result ids and result types included): `id_pos` (index into words, ascending)
+    and `id_inst` (its instruction). Treat the arrays as immutable; every edit returns a
+    new Module.
+    """
+
+    __slots__ = ("version", "generator", "bound", "schema", "words", "starts", "sizes",
+                 "opcodes", "sections", "id_pos", "id_inst", "source", "_cache")
+
+    def __init__(
+        self,
+        *,
+        version: int,
+        generator: int,
+        bound: int,
+        schema: int = 0,
+        words: np.ndarray,
+        starts: np.ndarray,
+        sizes: np.ndarray,
+        opcodes: np.ndarray,
+        sections: np.ndarray,
+        id_pos: np.ndarray,
+        id_inst: np.ndarray,
+        source: str | None = None,
+    ) -> None:
+        self.version = version
+        self.generator = generator
+        self.bound = bound
+        self.schema = schema
+        self.words = words
+        self.starts = starts
+        self.sizes = sizes
+        self.opcodes = opcodes
+        self.sections = sections
+        self.id_pos = id_pos
+        self.id_inst = id_inst
+        self.source = source  # the file it came from, for diagnostics
+        self._cache: dict[str, Any] = {}
+
+    # -- construction -----------------------------------------------------------------
+
+    @classmethod
+    def from_instructions(
+        cls,
+        instructions: Sequence[Instruction | Sequence[int]],
+        *,
+        version: int = 0x00010600,
+        generator: int = 0,
+        bound: int | None = None,
+        schema: int = 0,
+        source: str | None = None,
+    ) -> Module:
+        """Build a module from instruction views or raw instruction word lists."""
+        np = _np()
+        flat: list[int] = []
+        starts: list[int] = []
+        id_pos: list[int] = []
+        ctx = _IncrementalContext()
+        for inst in instructions:
+            ws = inst.words() if isinstance(inst, Instruction) else list(inst)
+            ctx.observe(ws)
+            try:
+                res = walk(ws, ctx.walk_context())
+            except WalkError as exc:
+                raise SpvError(f"cannot encode {grammar().opname(ws[0] & 0xFFFF)}: "
+                               f"{exc.message}") from None
+            base = len(flat)
+            starts.append(base)
+            id_pos.extend(base + o for o in res.id_offsets)
+            flat.extend(ws)
+        words = np.array(flat, dtype=np.uint32)
+        st = np.array(starts, dtype=np.int64)
+        sizes = (words[st] >> 16).astype(np.int64) if st.size else np.zeros(0, np.int64)
+        opcodes = (words[st] & 0xFFFF).astype(np.int64) if st.size else np.zeros(0, np.int64)
+        pos = np.array(id_pos, dtype=np.int64)
+        inst_of = np.searchsorted(st, pos, side="right") - 1
+        if bound is None:
+            bound = int(words[pos].max()) + 1 if pos.size else 1
+        return cls(version=version, generator=generator, bound=bound, schema=schema,
+                   words=words, starts=st, sizes=sizes, opcodes=opcodes,
+                   sections=compute_sections(opcodes), id_pos=pos,
+                   id_inst=inst_of.astype(np.int64), source=source)
+
+    # -- basic queries ------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return int(self.starts.size)
+
+    @property
+    def version_tuple(self) -> tuple[int, int]:
+        return (self.version >> 16) & 0xFF, (self.version >> 8) & 0xFF
+
+    def header_words(self) -> list[int]:
+        return [MAGIC, self.version, self.generator, self.bound, self.schema]
+
+    def inst_words(self, i: int) -> list[int]:
+        s = int(self.starts[i])
+        return self.words[s:s + int(self.sizes[i])].tolist()
+
+    def _cached(self, key: str, make: Any) -> Any:
+        if key not in self._cache:
+            self._cache[key] = make()
+        return self._cache[key]
+
+    @property
+    def result_ids(self) -> np.ndarray:
+        """Result id of each instruction, 0 where it has none."""
+        def make() -> Any:
+            np = _np()
+            _, res_off, _ = _opcode_tables()
+            off = res_off[self.opcodes]
+            out = np.zeros(len(self), dtype=np.int64)
+            has = off > 0
+            out[has] = self.words[self.starts[has] + off[has]]
+            return out
+        return self._cached("result_ids", make)  # type: ignore[no-any-return]
+
+    @property
+    def result_types(self) -> np.ndarray:
+        """Result type id of each instruction, 0 where it has none."""
+        def make() -> Any:
+            np = _np()
+            has_type, _, _ = _opcode_tables()
+            has = has_type[self.opcodes] > 0
+            out = np.zeros(len(self), dtype=np.int64)
+            out[has] = self.words[self.starts[has] + 1]
+            return out
+        return self._cached("result_types", make)  # type: ignore[no-any-return]
+
+    @property
+    def id_is_result(self) -> np.ndarray:
+        """Per id position: True where it is the instruction's own result id."""
+        def make() -> Any:
+            _, res_off, _ = _opcode_tables()
+            off = res_off[self.opcodes[self.id_inst]]
+            return (off > 0) & (self.id_pos - self.starts[self.id_inst] == off)
+        return self._cached("id_is_result", make)  # type: ignore[no-any-return]
+
+    def defining_index(self) -> dict[int, int]:
+        """Map from result id to the index of the instruction defining it."""
+        def make() -> dict[int, int]:
+            np = _np()
+            rid = self.result_ids
+            idx = np.flatnonzero(rid)
+            return dict(zip(rid[idx].tolist(), idx.tolist(), strict=True))
+        return self._cached("defining_index", make)  # type: ignore[no-any-return]
+
+    def indices(self, *sections: Section) -> np.ndarray:
+        np = _np()
+        return np.flatnonzero(np.isin(self.sections, [int(s) for s in sections]))
+
+    def indices_of(self, *opcodes: int) -> np.ndarray:
+        np = _np()
+        return np.flatnonzero(np.isin(self.opcodes, list(opcodes)))
+
+    # -- instruction views ---------------------------------------------------------------
+
+    def walk_context(self) -> WalkContext:
+        def make() -> WalkContext:
+            np = _np()
+            type_idx = self.indices_of(Op.TypeInt, Op.TypeFloat)
+            widths = {int(self.words[self.starts[i] + 1]): int(self.words[self.starts[i] + 2])
+                      for i in type_idx.tolist()}
+            ext_names: dict[int, str] = {}
+            for i in self.indices_of(Op.ExtInstImport).tolist():
+                ws = self.inst_words(i)
+                ext_names[ws[1]] = decode_string(ws[2:])
+            rid, rty = self.result_ids, self.result_types
+            has = np.flatnonzero(rid)
+            value_type = dict(zip(rid[has].tolist(), rty[has].tolist(), strict=True))
+            return WalkContext(
+                type_width=widths.get,
+                value_width=lambda v: widths.get(value_type.get(v, 0)),
+                ext_set_name=ext_names.get,
+            )
+        return self._cached("walk_context", make)  # type: ignore[no-any-return]
+
+    def instruction(self, i: int) -> Instruction:
+        ws = self.inst_words(i)
+        return instruction_from_words(ws, self.walk_context())
+
+    def __iter__(self) -> Iterator[Instruction]:
+        for i in range(len(self)):
+            yield self.instruction(i)
+
+    def instructions(self, section: Section | None = None) -> Iterator[tuple[int, Instruction]]:
+        rng = range(len(self)) if section is None else self.indices(section).tolist()
+        for i in rng:
+            yield i, self.instruction(i)
+
+    # -- edits ---------------------------------------------------------------------------
+
+    def select(self, order: np.ndarray | Sequence[int] | None = None, *,
+               remap: np.ndarray | None = None, bound: int | None = None,
+               version: int | None = None) -> Module:
+        """A new module with the instructions `order` (indices, in that order) and every id
+        word mapped through `remap` (an array indexed by old id).
+        """
+        np = _np()
+        n = len(self)
+        if order is None:
+            order_arr = np.arange(n, dtype=np.int64)
+            same = True
+        else:
+            order_arr = np.asarray(order, dtype=np.int64)
+            same = order_arr.size == n and bool(np.all(order_arr == np.arange(n)))
+        if same:
+            words = self.words.copy()
+            starts, sizes, opcodes = self.starts, self.sizes, self.opcodes
+            id_pos, id_inst = self.id_pos, self.id_inst
+        else:
+            sizes = self.sizes[order_arr]
+            ends = np.cumsum(sizes)
+            starts = ends - sizes
+            total = int(ends[-1]) if ends.size else 0
+            src = np.repeat(self.starts[order_arr] - starts, sizes) + np.arange(total, dtype=np.int64)
+            words = self.words[src]
+            opcodes = self.opcodes[order_arr]
+            inv = np.full(n, -1, dtype=np.int64)
+            inv[order_arr] = np.arange(order_arr.size, dtype=np.int64)
+            new_inst = inv[self.id_inst]
+            keep = new_inst >= 0
+            new_inst = new_inst[keep]
+            id_pos = starts[new_inst] + (self.id_pos[keep] - self.starts[self.id_inst[keep]])
+            id_inst = new_inst
+            if id_pos.size > 1 and not bool(np.all(id_pos[1:] > id_pos[:-1])):
+                perm = np.argsort(id_pos, kind="stable")
+                id_pos, id_inst = id_pos[perm], id_inst[perm]
+        if remap is not None and id_pos.size:
+            words[id_pos] = remap[words[id_pos]]
+        return Module(
+            version=self.version if version is None else version,
+            generator=self.generator,
+            bound=self.bound if bound is None else bound,
+            schema=self.schema, words=words, starts=starts, sizes=sizes, opcodes=opcodes,
+            sections=compute_sections(opcodes), id_pos=id_pos, id_inst=id_inst,
+            source=self.source,
+        )
+
+    def splice(self, replace: Mapping[int, Sequence[Instruction | Sequence[int]]]) -> Module:
+        """A new module where instruction i is replaced by the instructions replace[i]
+        (an empty sequence deletes it). Ids in the replacements are taken as written.
+        """
+        if not replace:
+            return self
+        np = _np()
+        ctx = self.walk_context()
+        pieces_words: list[Any] = []
+        pieces_ids: list[Any] = []
+        pieces_starts: list[Any] = []
+        pieces_sizes: list[Any] = []
+        out_base = 0
+        prev = 0
+        for i in sorted(replace):
+            # Unchanged run [prev, i).
+            if i > prev:
+                w0 = int(self.starts[prev])
+                w1 = int(self.starts[i])
+                pieces_words.append(self.words[w0:w1])
+                lo, hi = np.searchsorted(self.id_pos, [w0, w1])
+                pieces_ids.append(self.id_pos[lo:hi] - w0 + out_base)
+                pieces_starts.append(self.starts[prev:i] - w0 + out_base)
+                pieces_sizes.append(self.sizes[prev:i])
+                out_base += w1 - w0
+            for inst in replace[i]:
+                ws = inst.words() if isinstance(inst, Instruction) else list(inst)
+                try:
+                    offs = walk(ws, ctx).id_offsets
+                except WalkError as exc:
+                    raise SpvError(f"cannot encode {grammar().opname(ws[0] & 0xFFFF)}: "
+                                   f"{exc.message}") from None
+                pieces_words.append(np.array(ws, dtype=np.uint32))
+                pieces_ids.append(np.array(offs, dtype=np.int64) + out_base)
+                pieces_starts.append(np.array([out_base], dtype=np.int64))
+                pieces_sizes.append(np.array([len(ws)], dtype=np.int64))
+                out_base += len(ws)
+            prev = i + 1
+        if prev < len(self):
+            w0 = int(self.starts[prev])
+            pieces_words.append(self.words[w0:])
+            lo = int(np.searchsorted(self.id_pos, w0))
+            pieces_ids.append(self.id_pos[lo:] - w0 + out_base)
+            pieces_starts.append(self.starts[prev:] - w0 + out_base)
+            pieces_sizes.append(self.sizes[prev:])
+        words = np.concatenate(pieces_words) if pieces_words else np.zeros(0, np.uint32)
+        starts = np.concatenate(pieces_starts) if pieces_starts else np.zeros(0, np.int64)
+        sizes = np.concatenate(pieces_sizes) if pieces_sizes else np.zeros(0, np.int64)
+        id_pos = np.concatenate(pieces_ids).astype(np.int64) if pieces_ids else np.zeros(0, np.int64)
+        opcodes = (words[starts] & 0xFFFF).astype(np.int64)
+        id_inst = np.searchsorted(starts, id_pos, side="right") - 1
+        return Module(version=self.version, generator=self.generator, bound=self.bound,
+                      schema=self.schema, words=words.astype(np.uint32, copy=False),
+                      starts=starts.astype(np.int64), sizes=sizes.astype(np.int64),
+                      opcodes=opcodes, sections=compute_sections(opcodes), id_pos=id_pos,
+                      id_inst=id_inst.astype(np.int64), source=self.source)
+
+    def with_header(self, *, version: int | None = None, generator: int | None = None,
+                    bound: int | None = None) -> Module:
+        m = Module(version=self.version if version is None else version,
+                   generator=self.generator if generator is None else generator,
+                   bound=self.bound if bound is None else bound, schema=self.schema,
+                   words=self.words, starts=self.starts, sizes=self.sizes,
+                   opcodes=self.opcodes, sections=self.sections, id_pos=self.id_pos,
+                   id_inst=self.id_inst, source=self.source)
+        return m
+
+    def max_id(self) -> int:
+        return int(self.words[self.id_pos].max()) if self.id_pos.size else 0
+
+
+def concatenate(modules: Sequence[Module], shifts: Sequence[int], *, version: int,
+                generator: int, bound: int) -> Module:
+    """Concatenate instruction streams, adding shifts[k] to every id of module k."""
+    np = _np()
+    words_parts, starts_parts, id_parts, inst_parts = [], [], [], []
+    word_base = 0
+    inst_base = 0
+    for m, shift in zip(modules, shifts, strict=True):
+        w = m.words.copy()
+        if shift:
+            w[m.id_pos] += np.uint32(shift)
+        words_parts.append(w)
+        starts_parts.append(m.starts + word_base)
+        id_parts.append(m.id_pos + word_base)
+        inst_parts.append(m.id_inst + inst_base)
+        word_base += int(m.words.size)
+        inst_base += len(m)
+    words = np.concatenate(words_parts) if words_parts else np.zeros(0, np.uint32)
+    starts = np.concatenate(starts_parts) if starts_parts else np.zeros(0, np.int64)
+    sizes = np.concatenate([m.sizes for m in modules]) if modules else np.zeros(0, np.int64)
+    opcodes = np.concatenate([m.opcodes for m in modules]) if modules else np.zeros(0, np.int64)
+    # Sections are recomputed by the caller's reordering; keep each module's own here.
+    sections = np.concatenate([m.sections for m in modules]) if modules else np.zeros(0, np.int8)
+    return Module(version=version, generator=generator, bound=bound, words=words,
+                  starts=starts, sizes=sizes, opcodes=opcodes, sections=sections,
+                  id_pos=np.concatenate(id_parts) if id_parts else np.zeros(0, np.int64),
+                  id_inst=np.concatenate(inst_parts) if inst_parts else np.zeros(0, np.int64))
+
+
+def instruction_from_words(ws: Sequence[int], ctx: WalkContext) -> Instruction:
+    res = walk(ws, ctx)
+    info = res.info
+    inst = Instruction(ws[0] & 0xFFFF)
+    ops: list[Operand] = []
+    for span in res.operands:
+        if span.kind == "IdResultType":
+            inst.result_type = ws[span.start]
+        elif span.kind == "IdResult":
+            inst.result_id = ws[span.start]
+        else:
+            ops.append(Operand(span.kind, tuple(ws[span.start:span.end])))
+    inst.operands = ops
+    del info
+    return inst
+
+
+class _IncrementalContext:
+    """Walk context for building a module instruction by instruction."""
+
+    def __init__(self) -> None:
+        self.widths: dict[int, int] = {}
+        self.value_type: dict[int, int] = {}
+        self.ext: dict[int, str] = {}
+
+    def observe(self, ws: Sequence[int]) -> None:
+        op = ws[0] & 0xFFFF
+        if op in (Op.TypeInt, Op.TypeFloat) and len(ws) >= 3:
+            self.widths[ws[1]] = ws[2]
+        elif op == Op.ExtInstImport and len(ws) >= 3:
+            self.ext[ws[1]] = decode_string(ws[2:])
+        else:
+            info = grammar().instructions.get(op)
+            if info is not None and info.has_result_type and info.has_result and len(ws) >= 3:
+                self.value_type[ws[2]] = ws[1]
+
+    def walk_context(self) -> WalkContext:
+        return WalkContext(
+            type_width=self.widths.get,
+            value_width=lambda v: self.widths.get(self.value_type.get(v, 0)),
+            ext_set_name=self.ext.get,
+        )
