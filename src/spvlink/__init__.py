@@ -12,6 +12,7 @@ __version__ = "0.1.0"
 if TYPE_CHECKING:
     from .binary import read, write
     from .ir import Instruction, Module
+    from .link import LinkOptions, LinkResult, link
     from .text import assemble, disassemble
 
 _LAZY = {
@@ -36,4 +37,7 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(name)
 
 
-__all__ = list(_LAZY) + ["__version__"]
+__all__ = [
+    "Instruction", "LinkOptions", "LinkResult", "Module", "__version__", "assemble",
+    "disassemble", "link", "read", "write",
+]

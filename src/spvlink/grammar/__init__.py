@@ -310,13 +310,13 @@ def grammar() -> Grammar:
         e_by_op, e_by_name = _build_instructions(e_insts)
         ext_sets[set_name] = ExtInstSet(set_name, e_by_op, e_by_name, _build_kinds(e_kinds))
     return Grammar(
-        version=tuple(raw["version"]),  # type: ignore[arg-type]
+        version=tuple(raw["version"]),
         revision=raw["revision"],
         instructions=insts,
         by_name=by_name,
         operand_kinds=_build_kinds(raw["kinds"]),
         ext_sets=ext_sets,
-        generators={int(k): tuple(v) for k, v in raw["generators"].items()},  # type: ignore[misc]
+        generators={int(k): tuple(v) for k, v in raw["generators"].items()},
     )
 
 

@@ -18,7 +18,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from ..spec import Op
-from . import ONE, OPTIONAL, ExtInstSet, InstructionInfo, OperandKind, OperandSpec, ext_inst_set, grammar
+from . import (
+    ONE,
+    OPTIONAL,
+    ExtInstSet,
+    InstructionInfo,
+    OperandKind,
+    OperandSpec,
+    ext_inst_set,
+    grammar,
+)
 
 ID_KINDS = frozenset({"IdResultType", "IdResult", "IdRef", "IdScope", "IdMemorySemantics"})
 

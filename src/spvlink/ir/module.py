@@ -279,7 +279,7 @@ class Module:
             has = off > 0
             out[has] = self.words[self.starts[has] + off[has]]
             return out
-        return self._cached("result_ids", make)  # type: ignore[no-any-return]
+        return self._cached("result_ids", make)
 
     @property
     def result_types(self) -> np.ndarray:
@@ -291,7 +291,7 @@ class Module:
             out = np.zeros(len(self), dtype=np.int64)
             out[has] = self.words[self.starts[has] + 1]
             return out
-        return self._cached("result_types", make)  # type: ignore[no-any-return]
+        return self._cached("result_types", make)
 
     @property
     def id_is_result(self) -> np.ndarray:
@@ -300,7 +300,7 @@ class Module:
             _, res_off, _ = _opcode_tables()
             off = res_off[self.opcodes[self.id_inst]]
             return (off > 0) & (self.id_pos - self.starts[self.id_inst] == off)
-        return self._cached("id_is_result", make)  # type: ignore[no-any-return]
+        return self._cached("id_is_result", make)
 
     def defining_index(self) -> dict[int, int]:
         """Map from result id to the index of the instruction defining it."""
@@ -309,7 +309,7 @@ class Module:
             rid = self.result_ids
             idx = np.flatnonzero(rid)
             return dict(zip(rid[idx].tolist(), idx.tolist(), strict=True))
-        return self._cached("defining_index", make)  # type: ignore[no-any-return]
+        return self._cached("defining_index", make)
 
     def indices(self, *sections: Section) -> np.ndarray:
         np = _np()
@@ -339,7 +339,7 @@ class Module:
                 value_width=lambda v: widths.get(value_type.get(v, 0)),
                 ext_set_name=ext_names.get,
             )
-        return self._cached("walk_context", make)  # type: ignore[no-any-return]
+        return self._cached("walk_context", make)
 
     def instruction(self, i: int) -> Instruction:
         ws = self.inst_words(i)
