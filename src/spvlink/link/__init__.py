@@ -1,0 +1,160 @@
+"""The linker: `link(modules, LinkOptions) -> LinkResult`.
+
+Passes take a Module and return a new one; none does I/O. The order:
+merge -> flatten decoration groups -> deduplicate -> resolve imports/exports ->
+dead-code elimination -> entry-point interfaces -> metadata stripping -> compact ids,
+and, per entry point, the last four again on each entry point's own module.
+"""
+
+from __future__ import annotations
+
+import gc
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from ..errors import LinkError
+from ..ir import Module
+from .dce import eliminate_dead_code
+from .dedup import deduplicate
+from .finish import METADATA_LEVELS, compact_ids, flatten_decoration_groups, strip_metadata
+from .interface import recompute_interfaces
+from .merge import check_inputs, merge
+from .split import entry_points, file_stems
+from .symbols import origin_namer, resolve
+
+# The generator word spvlink writes: tool id 0 is unregistered ("Khronos" reserved), so
+# SPIRV-Tools prints it as `Khronos; N`; the low half is spvlink's own version number.
+GENERATOR = 0x00000001
+
+MODULE_OUTPUTS = ("single", "per-entry-point")
+
+
+@dataclass(frozen=True, kw_only=True)
+class LinkOptions:
+    create_library: bool = False
+    allow_partial_linkage: bool = False
+    use_highest_version: bool = False
+    dce: bool = True
+    compact_ids: bool = True
+    module_output: str = "single"  # or "per-entry-point" ("multiple" is an alias)
+    spirv_metadata: str = "none"  # "none", "name-variables" or "full"
+    debuginfo: bool = False
+    time_passes: bool = False
+    # Called with ("post-merge" | "post-link" | "post-split:<entry>", module) when set.
+    dump: Callable[[str, Module], None] | None = None
+
+    def __post_init__(self) -> None:
+        if self.module_output == "multiple":
+            object.__setattr__(self, "module_output", "per-entry-point")
+        if self.module_output not in MODULE_OUTPUTS:
+            raise LinkError(f"unknown module output {self.module_output!r}: "
+                            f"use one of {', '.join(MODULE_OUTPUTS)}")
+        if self.spirv_metadata not in METADATA_LEVELS:
+            raise LinkError(f"unknown spirv metadata level {self.spirv_metadata!r}: "
+                            f"use one of {', '.join(METADATA_LEVELS)}")
+
+
+@dataclass
+class LinkResult:
+    module: Module | None = None  # single-module output
+    modules: dict[str, Module] = field(default_factory=dict)  # entry name -> module
+    stems: dict[str, str] = field(default_factory=dict)  # entry name -> file stem
+    entry_points: list[str] = field(default_factory=list)  # in module order
+    timings: list[tuple[str, float]] = field(default_factory=list)
+
+    @property
+    def per_entry_point(self) -> bool:
+        return self.module is None
+
+
+class _Timer:
+    def __init__(self) -> None:
+        self.timings: list[tuple[str, float]] = []
+
+    @contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings.append((name, time.perf_counter() - t0))
+
+
+def link(modules: Sequence[Module], options: LinkOptions | None = None) -> LinkResult:
+    options = options or LinkOptions()
+    timer = _Timer()
+    # Many Python objects live during a big link; the cyclic collector only costs time.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _link(modules, options, timer)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+
+
+def _link(modules: Sequence[Module], options: LinkOptions, timer: _Timer) -> LinkResult:
+    with timer("check"):
+        version = check_inputs(modules, use_highest_version=options.use_highest_version)
+    with timer("merge"):
+        m, shifts = merge(modules, version=version, generator=GENERATOR)
+        origin = origin_namer(modules, shifts)
+    if options.dump:
+        options.dump("post-merge", m)
+    with timer("flatten decoration groups"):
+        m = flatten_decoration_groups(m)
+    with timer("deduplicate"):
+        m = deduplicate(m)
+    with timer("resolve imports"):
+        res = resolve(m, origin, create_library=options.create_library,
+                      allow_partial_linkage=options.allow_partial_linkage)
+        m = res.module
+    roots = list(res.unresolved)
+    if options.create_library:
+        roots += res.exports
+
+    result = LinkResult(timings=timer.timings)
+    eps = entry_points(m)
+    result.entry_points = [name for _, _, name in eps]
+
+    if options.module_output == "single":
+        m = _finish(m, options, timer, roots=roots, entry=None)
+        if options.dump:
+            options.dump("post-link", m)
+        result.module = m
+        return result
+
+    if options.dump:
+        options.dump("post-link", m)
+    result.stems = file_stems(result.entry_points)
+    for index, _model, name in eps:
+        with timer(f"split {name}"):
+            part = _finish(m, options, timer, roots=roots, entry=index)
+        if options.dump:
+            options.dump(f"post-split:{name}", part)
+        # Two entry points may share a name under different execution models.
+        result.modules.setdefault(name, part)
+    return result
+
+
+def _finish(m: Module, options: LinkOptions, timer: _Timer, *, roots: list[int],
+            entry: int | None) -> Module:
+    if options.dce or entry is not None:
+        with timer("dead-code elimination"):
+            m = eliminate_dead_code(m, extra_roots=roots,
+                                    entry_points=None if entry is None else [entry],
+                                    remove_pure=options.dce)
+    with timer("entry-point interfaces"):
+        m = recompute_interfaces(m)
+    with timer("strip metadata"):
+        m = strip_metadata(m, spirv_metadata=options.spirv_metadata,
+                           debuginfo=options.debuginfo)
+    if options.compact_ids:
+        with timer("compact ids"):
+            m = compact_ids(m)
+    return m
+
+
+__all__ = ["GENERATOR", "LinkOptions", "LinkResult", "link"]

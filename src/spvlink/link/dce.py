@@ -1,0 +1,198 @@
+"""Dead-code elimination over the id graph.
+
+Nodes are "slots": a global instruction is its own slot, and every instruction of a
+function belongs to the slot of its OpFunction, so a live function keeps its whole body
+(and what the body uses) alive. Edges come straight from the id positions, already
+grouped by slot in word order, so the graph needs no sorting. Reachability is a
+vectorised frontier walk.
+
+Roots: the kept entry points, plus the caller's extra roots (exports in library mode,
+unresolved imports in partial mode). Names, decorations and execution modes live only
+while their target lives. Global debug-info instructions are weak: they never keep a
+function or variable alive, and go when one they name is dead. Unused pure instructions
+inside live functions are removed too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import cache
+
+import numpy as np
+
+from ..grammar import grammar
+from ..ir import Module, Section
+from ..ir.layout import EXT_INST_OPCODES, PURE_CLASSES, PURE_EXTRA
+from ..spec import Op
+from .facts import functions
+
+
+@cache
+def _pure_table() -> np.ndarray:
+    table = np.zeros(65536, dtype=bool)
+    for opcode, info in grammar().instructions.items():
+        if (info.klass in PURE_CLASSES or opcode in PURE_EXTRA) and info.has_result:
+            table[opcode] = True
+    return table
+
+
+def eliminate_dead_code(m: Module, *, extra_roots: Iterable[int] = (),
+                        entry_points: Iterable[int] | None = None,
+                        remove_pure: bool = True) -> Module:
+    """Remove what no root reaches. `entry_points` selects which OpEntryPoint
+    instructions (by index) are kept as roots; by default all of them.
+    """
+    n = len(m)
+    fns = functions(m)
+    sections = m.sections
+    is_fn_inst = fns.owner >= 0
+    slot = np.arange(n, dtype=np.int64)
+    slot[is_fn_inst] = fns.first[fns.owner[is_fn_inst]]
+
+    # Which slot defines each id.
+    rid = m.result_ids
+    def_slot = np.full(m.bound, -1, dtype=np.int64)
+    has = rid > 0
+    def_slot[rid[has]] = slot[has]
+
+    # Weak instructions: global non-semantic OpExtInst (debug info).
+    glob = sections == int(Section.GLOBAL)
+    weak = glob & np.isin(m.opcodes, list(EXT_INST_OPCODES))
+
+    # Edges from id uses inside global and function instructions, except weak ones.
+    use = ~m.id_is_result
+    src_inst = m.id_inst[use]
+    dst_id = m.words[m.id_pos[use]].astype(np.int64)
+    strong = (glob | is_fn_inst)[src_inst] & ~weak[src_inst]
+    edge_src = slot[src_inst[strong]]
+    edge_dst = def_slot[dst_id[strong]]
+    ok = edge_dst >= 0
+    edge_src, edge_dst = edge_src[ok], edge_dst[ok]
+    indptr = np.searchsorted(edge_src, np.arange(n + 1, dtype=np.int64))
+
+    alive = np.zeros(n, dtype=bool)
+
+    def visit(seeds: np.ndarray) -> None:
+        frontier = np.unique(seeds[(seeds >= 0) & ~alive[seeds]])
+        while frontier.size:
+            alive[frontier] = True
+            lo, hi = indptr[frontier], indptr[frontier + 1]
+            cnt = hi - lo
+            total = int(cnt.sum())
+            if not total:
+                break
+            first = np.cumsum(cnt) - cnt
+            idx = np.repeat(lo - first, cnt) + np.arange(total, dtype=np.int64)
+            nxt = edge_dst[idx]
+            nxt = nxt[~alive[nxt]]
+            frontier = np.unique(nxt)
+
+    # Roots.
+    eps = m.indices(Section.ENTRY_POINT)
+    kept_eps = eps if entry_points is None else np.asarray(sorted(entry_points), dtype=np.int64)
+    root_ids = [int(m.words[m.starts[i] + 2]) for i in kept_eps.tolist()]
+    root_ids.extend(extra_roots)
+    ep_funcs = set(root_ids[: kept_eps.size])
+    modes = m.indices(Section.EXECUTION_MODE)
+    mode_keep = np.zeros(n, dtype=bool)
+    for i in modes.tolist():
+        if int(m.words[m.starts[i] + 1]) in ep_funcs:
+            mode_keep[i] = True
+            s = int(m.starts[i])
+            lo, hi = np.searchsorted(m.id_pos, [s, s + int(m.sizes[i])])
+            root_ids.extend(int(x) for x in m.words[m.id_pos[lo + 1:hi]])
+    visit(def_slot[np.asarray(root_ids, dtype=np.int64)] if root_ids else np.zeros(0, np.int64))
+
+    # Decorations that take ids (OpDecorateId) keep those ids alive while their target is.
+    deco_id_idx = m.indices_of(Op.DecorateId)
+    if deco_id_idx.size:
+        changed = True
+        while changed:
+            changed = False
+            for i in deco_id_idx.tolist():
+                ws = m.inst_words(i)
+                t = def_slot[ws[1]]
+                if t >= 0 and alive[t]:
+                    extra = def_slot[np.asarray(ws[3:], dtype=np.int64)]
+                    extra = extra[extra >= 0]
+                    extra = extra[~alive[extra]] if extra.size else extra
+                    if extra.size:
+                        visit(extra)
+                        changed = True
+
+    # Weak debug instructions: alive unless they name something dead.
+    weak_idx = np.flatnonzero(weak)
+    if weak_idx.size:
+        is_entity = np.isin(m.opcodes, [Op.Function, Op.Variable])
+        weak_alive_ids: set[int] = set()
+        seeds: list[int] = []
+        for i in weak_idx.tolist():
+            s = int(m.starts[i])
+            lo, hi = np.searchsorted(m.id_pos, [s, s + int(m.sizes[i])])
+            refs = m.words[m.id_pos[lo:hi]].tolist()
+            ok_all = True
+            for r in refs[2:]:  # skip result type and result id
+                d = int(def_slot[r]) if r < m.bound else -1
+                if d < 0:
+                    continue
+                if weak[d]:
+                    if r not in weak_alive_ids:
+                        ok_all = False
+                        break
+                elif is_entity[d] and not alive[d]:
+                    ok_all = False
+                    break
+            if ok_all:
+                weak_alive_ids.add(int(rid[i]))
+                alive[i] = True
+                seeds.extend(int(def_slot[r]) for r in refs[:1] + refs[2:]
+                             if r < m.bound and def_slot[r] >= 0 and not weak[def_slot[r]])
+        if seeds:
+            visit(np.asarray(seeds, dtype=np.int64))
+
+    keep = np.zeros(n, dtype=bool)
+    keep[glob | is_fn_inst] = alive[slot[glob | is_fn_inst]]
+    for sec in (Section.CAPABILITY, Section.EXTENSION, Section.EXT_INST_IMPORT,
+                Section.MEMORY_MODEL, Section.DEBUG_STRING, Section.DEBUG_MODULE_PROCESSED):
+        keep[sections == int(sec)] = True
+    keep[kept_eps] = True
+    keep |= mode_keep
+
+    if remove_pure:
+        keep = _remove_unused_pure(m, keep, is_fn_inst)
+
+    # Ids that survive; names and decorations follow their target.
+    alive_id = np.zeros(m.bound, dtype=bool)
+    alive_id[rid[keep & has]] = True
+    for sec in (Section.DEBUG_NAME, Section.ANNOTATION):
+        idx = np.flatnonzero(sections == int(sec))
+        if idx.size:
+            targets = m.words[m.starts[idx] + 1].astype(np.int64)
+            keep[idx] = alive_id[targets]
+    # OpGroupDecorate lists (if any survive flattening) and OpExtInstImports nobody uses.
+    used = np.zeros(m.bound, dtype=bool)
+    kept_uses = keep[m.id_inst] & use
+    used[m.words[m.id_pos[kept_uses]]] = True
+    imports = m.indices(Section.EXT_INST_IMPORT)
+    if imports.size:
+        keep[imports] = used[rid[imports]]
+    return m.select(np.flatnonzero(keep))
+
+
+def _remove_unused_pure(m: Module, keep: np.ndarray, is_fn_inst: np.ndarray) -> np.ndarray:
+    """Drop pure instructions in live functions whose results nobody uses, to a fixpoint."""
+    pure = _pure_table()[m.opcodes] & is_fn_inst
+    if not pure.any():
+        return keep
+    keep = keep.copy()
+    use = ~m.id_is_result
+    rid = m.result_ids
+    in_code = (m.sections == int(Section.GLOBAL)) | is_fn_inst
+    for _ in range(64):
+        mask = use & keep[m.id_inst] & in_code[m.id_inst]
+        counts = np.bincount(m.words[m.id_pos[mask]].astype(np.int64), minlength=m.bound)
+        dead = pure & keep & (counts[rid] == 0)
+        if not dead.any():
+            break
+        keep[dead] = False
+    return keep

@@ -1,0 +1,74 @@
+"""Recompute each OpEntryPoint's interface from what its call graph reaches.
+
+Before SPIR-V 1.4 the interface lists the Input and Output variables used; from 1.4 on,
+every global variable used. Variables already listed keep their order; new ones follow
+in module order.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..ir import Instruction, Module, Operand, Section
+from ..spec import Op, StorageClass
+from .facts import functions
+
+
+def recompute_interfaces(m: Module) -> Module:
+    eps = m.indices(Section.ENTRY_POINT)
+    if not eps.size:
+        return m
+    fns = functions(m)
+    fn_index = fns.index_of()
+    rid = m.result_ids
+
+    glob_vars = np.flatnonzero((m.opcodes == Op.Variable) & (m.sections == int(Section.GLOBAL)))
+    var_order = {int(rid[i]): k for k, i in enumerate(glob_vars.tolist())}
+    var_class = {int(rid[i]): int(m.words[m.starts[i] + 3]) for i in glob_vars.tolist()}
+    is_var = np.zeros(m.bound, dtype=bool)
+    is_var[rid[glob_vars]] = True
+    is_fn = np.zeros(m.bound, dtype=bool)
+    is_fn[fns.ids] = True
+
+    # Per function: the variables and functions its body names.
+    use = ~m.id_is_result
+    owner = fns.owner[m.id_inst]
+    sel = use & (owner >= 0)
+    owners = owner[sel]
+    ids = m.words[m.id_pos[sel]].astype(np.int64)
+    var_uses: dict[int, set[int]] = {}
+    callees: dict[int, set[int]] = {}
+    vmask = is_var[ids]
+    for f, v in zip(owners[vmask].tolist(), ids[vmask].tolist(), strict=True):
+        var_uses.setdefault(f, set()).add(v)
+    fmask = is_fn[ids]
+    for f, g in zip(owners[fmask].tolist(), ids[fmask].tolist(), strict=True):
+        callees.setdefault(f, set()).add(fn_index[g])
+
+    all_globals = m.version >= 0x00010400
+    replace: dict[int, list[Instruction]] = {}
+    for i in eps.tolist():
+        inst = m.instruction(i)
+        entry = inst.operands[1].value
+        start = fn_index.get(entry)
+        used: set[int] = set()
+        if start is not None:
+            seen = {start}
+            stack = [start]
+            while stack:
+                f = stack.pop()
+                used |= var_uses.get(f, set())
+                for g in callees.get(f, ()):
+                    if g not in seen:
+                        seen.add(g)
+                        stack.append(g)
+        if not all_globals:
+            used = {v for v in used
+                    if var_class[v] in (StorageClass.Input, StorageClass.Output)}
+        listed = [op.value for op in inst.operands[3:]]
+        new_list = [v for v in listed if v in used]
+        new_list += sorted(used - set(new_list), key=var_order.__getitem__)
+        if new_list != listed:
+            inst.operands = inst.operands[:3] + [Operand("IdRef", (v,)) for v in new_list]
+            replace[i] = [inst]
+    return m.splice(replace) if replace else m
