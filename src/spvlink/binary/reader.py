@@ -26,8 +26,9 @@ _plans: list[tuple[int, ...]] = []
 _plan_index: dict[tuple[int, ...], int] = {}
 # header word -> plan, for instructions whose layout the header alone decides
 _fixed: dict[int, int] = {}
-# header word (or ext-inst key) -> (dep offsets, enum checks, {dep values: plan})
-_guarded: dict[Any, tuple[tuple[int, ...], tuple[tuple[int, Any], ...], dict[tuple[int, ...], int]]] = {}
+# header word (or ext-inst key) -> (dep offsets, {dep values: (plan, enum checks)})
+_Checks = tuple[tuple[int, Any], ...]
+_guarded: dict[Any, tuple[tuple[int, ...], dict[tuple[int, ...], tuple[int, _Checks]]]] = {}
 
 _WIDTH_OPS = (Op.TypeInt, Op.TypeFloat)
 _CONSTANT_OPS = (Op.Constant, Op.SpecConstant)
@@ -201,9 +202,10 @@ def _slow(lst: list[int], pos: int, hdr: int, index: int, state: _State,
         key = (state.ext_names.get(ws[3]), ws[4], hdr)
     entry = _guarded.get(key)
     if entry is not None:
-        deps, checks, sub = entry
-        p = sub.get(tuple(ws[d] for d in deps))
-        if p is not None:
+        deps, sub = entry
+        hit = sub.get(tuple(ws[d] for d in deps))
+        if hit is not None:
+            p, checks = hit
             for off, kind in checks:
                 if not enum_allowed(kind, ws[off]):
                     raise fail(f"unknown {kind.kind} value {ws[off]}", off)
@@ -229,7 +231,7 @@ def _slow(lst: list[int], pos: int, hdr: int, index: int, state: _State,
     deps_t = tuple(res.deps)
     entry = _guarded.get(key)
     if entry is None or entry[0] != deps_t:
-        entry = (deps_t, checks_t, {})
+        entry = (deps_t, {})
         _guarded[key] = entry
-    entry[2][tuple(ws[d] for d in deps_t)] = p
+    entry[1][tuple(ws[d] for d in deps_t)] = (p, checks_t)
     return p

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+
 import numpy as np
 
 from ..ir import Module, Section, decode_string

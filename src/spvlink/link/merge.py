@@ -8,7 +8,7 @@ import numpy as np
 
 from ..errors import LinkError, ModelMismatch, VersionMismatch
 from ..grammar import grammar
-from ..ir import Module, Section, concatenate
+from ..ir import Module, Section, concatenate, decode_string
 from ..spec import Op
 
 MAX_BOUND = 1 << 32
@@ -42,6 +42,19 @@ def check_inputs(modules: Sequence[Module], *, use_highest_version: bool) -> int
             continue
         ws = m.inst_words(int(idx[0]))
         models.setdefault((ws[1], ws[2]), []).append(_name(m, k))
+    seen_entries: dict[tuple[int, str], str] = {}
+    for k, m in enumerate(modules):
+        for i in m.indices_of(Op.EntryPoint).tolist():
+            ws = m.inst_words(i)
+            key = (ws[1], decode_string(ws[3:]))
+            if key in seen_entries:
+                model = grammar().operand_kinds["ExecutionModel"].enumerants.get(ws[1])
+                problems.append(LinkError(
+                    f"entry point \"{key[1]}\" ({model.name if model else ws[1]}) is defined "
+                    f"more than once", notes=[f"defined by {seen_entries[key]}",
+                                              f"defined by {_name(m, k)}"]))
+            else:
+                seen_entries[key] = _name(m, k)
     if len(models) > 1:
         g = grammar()
         notes = []

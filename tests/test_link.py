@@ -1,0 +1,301 @@
+"""Linker behaviour: assembly in, assembly out, one test per rule and per error."""
+
+from __future__ import annotations
+
+import pytest
+from helpers import asm, assert_valid, body, dis, link_asm
+
+from spvlink.binary import write
+from spvlink.errors import (
+    DecorationMismatch,
+    DuplicateExport,
+    LinkError,
+    ModelMismatch,
+    TypeMismatch,
+    UnresolvedSymbol,
+    VersionMismatch,
+)
+from spvlink.link import LinkOptions, link
+
+HEAD = """
+OpCapability Shader
+OpCapability Linkage
+OpMemoryModel Logical GLSL450
+"""
+
+LIB = HEAD + """
+OpName %scale "scale"
+OpName %unused "unused"
+OpDecorate %scale LinkageAttributes "scale" Export
+OpDecorate %unused LinkageAttributes "unused" Export
+%uint = OpTypeInt 32 0
+%uint_3 = OpConstant %uint 3
+%fn = OpTypeFunction %uint %uint
+%scale = OpFunction %uint None %fn
+%x = OpFunctionParameter %uint
+%l = OpLabel
+%r = OpIMul %uint %x %uint_3
+%dead = OpIAdd %uint %x %uint_3
+OpReturnValue %r
+OpFunctionEnd
+%unused = OpFunction %uint None %fn
+%y = OpFunctionParameter %uint
+%l2 = OpLabel
+OpReturnValue %y
+OpFunctionEnd
+"""
+
+MAIN = """
+OpCapability Shader
+OpCapability Linkage
+OpMemoryModel Logical GLSL450
+OpEntryPoint GLCompute %main "main"
+OpExecutionMode %main LocalSize 64 1 1
+OpName %scale "scale"
+OpName %data "data"
+OpName %p "p"
+OpDecorate %scale LinkageAttributes "scale" Import
+OpDecorate %p RelaxedPrecision
+OpDecorate %gid BuiltIn GlobalInvocationId
+OpDecorate %rta ArrayStride 4
+OpMemberDecorate %buf 0 Offset 0
+OpDecorate %buf Block
+OpDecorate %data DescriptorSet 0
+OpDecorate %data Binding 0
+%void = OpTypeVoid
+%uint = OpTypeInt 32 0
+%uint_0 = OpConstant %uint 0
+%v3uint = OpTypeVector %uint 3
+%ptr_in = OpTypePointer Input %v3uint
+%gid = OpVariable %ptr_in Input
+%rta = OpTypeRuntimeArray %uint
+%buf = OpTypeStruct %rta
+%ptr_sb = OpTypePointer StorageBuffer %buf
+%ptr_u = OpTypePointer StorageBuffer %uint
+%data = OpVariable %ptr_sb StorageBuffer
+%fn = OpTypeFunction %uint %uint
+%vfn = OpTypeFunction %void
+%scale = OpFunction %uint None %fn
+%p = OpFunctionParameter %uint
+OpFunctionEnd
+%main = OpFunction %void None %vfn
+%e = OpLabel
+%g = OpLoad %v3uint %gid
+%i = OpCompositeExtract %uint %g 0
+%pe = OpAccessChain %ptr_u %data %uint_0 %i
+%v = OpLoad %uint %pe
+%s = OpFunctionCall %uint %scale %v
+OpStore %pe %s
+OpReturn
+OpFunctionEnd
+"""
+
+
+def test_import_binds_to_export_and_dead_code_goes() -> None:
+    r = link_asm(MAIN, LIB, spirv_metadata="full")
+    assert r.module is not None
+    assert_valid(r.module)
+    text = dis(r.module)
+    lines = body(text)
+    # The import's declaration, its names and decorations are gone; the call targets the export.
+    assert sum(1 for x in lines if "OpFunction " in x) == 2
+    assert "OpFunctionCall %uint %scale" in text
+    assert not any("LinkageAttributes" in x for x in lines)
+    assert "OpCapability Linkage" not in text
+    assert "RelaxedPrecision" not in text  # the import parameter's decoration
+    assert '"unused"' not in text  # an export no entry point reaches
+    assert "OpIAdd" not in text  # an unused pure instruction in a live function
+    # Types and constants repeated by both inputs appear once.
+    assert sum(1 for x in lines if x.endswith("OpTypeInt 32 0")) == 1
+    assert sum(1 for x in lines if "OpTypeFunction %uint %uint" in x) == 1
+    # The interface is recomputed: 1.5 lists every global the entry point uses.
+    assert any(x.startswith("OpEntryPoint GLCompute") and
+               x.endswith('"main" %gl_GlobalInvocationID %data') for x in lines)
+
+
+def test_output_is_deterministic() -> None:
+    a = write(link_asm(MAIN, LIB).module)  # type: ignore[arg-type]
+    b = write(link_asm(MAIN, LIB).module)  # type: ignore[arg-type]
+    assert a == b
+
+
+def test_unresolved_symbols_are_all_reported() -> None:
+    main2 = MAIN.replace('OpDecorate %scale LinkageAttributes "scale" Import',
+                         'OpDecorate %scale LinkageAttributes "scale_add" Import')
+    other = HEAD + """
+OpDecorate %f LinkageAttributes "missing_too" Import
+%uint = OpTypeInt 32 0
+%fn = OpTypeFunction %uint %uint
+%f = OpFunction %uint None %fn
+%a = OpFunctionParameter %uint
+OpFunctionEnd
+"""
+    with pytest.raises(LinkError) as info:
+        link_asm(main2, LIB, other)
+    errs = info.value.errors
+    assert [type(e) for e in errs] == [UnresolvedSymbol, UnresolvedSymbol]
+    assert str(errs[0]) == 'unresolved symbol "scale_add"'
+    assert errs[0].notes == ["imported by m0.spv"]
+    assert errs[1].notes == ["imported by m2.spv"]
+
+
+def test_partial_linkage_keeps_unresolved_imports() -> None:
+    main2 = MAIN.replace('"scale" Import', '"elsewhere" Import')
+    r = link_asm(main2, LIB, allow_partial_linkage=True)
+    text = dis(r.module)  # type: ignore[arg-type]
+    assert "OpCapability Linkage" in text
+    assert 'LinkageAttributes "elsewhere" Import' in text
+    assert '"scale" Export' not in text  # exports are not kept without create_library
+    assert_valid(r.module, "spv1.5")  # type: ignore[arg-type]
+
+
+def test_duplicate_export() -> None:
+    with pytest.raises(LinkError) as info:
+        link_asm(MAIN, LIB, LIB)
+    errs = info.value.errors
+    assert all(isinstance(e, DuplicateExport) for e in errs)
+    assert [str(e) for e in errs] == ['symbol "scale" is exported more than once',
+                                      'symbol "unused" is exported more than once']
+    assert errs[0].notes == ["exported by m1.spv", "exported by m2.spv"]
+
+
+def test_type_mismatch_prints_both_types() -> None:
+    lib_int = LIB.replace("%uint = OpTypeInt 32 0", "%uint = OpTypeInt 32 0\n%int = OpTypeInt 32 1") \
+        .replace("%fn = OpTypeFunction %uint %uint", "%fn = OpTypeFunction %uint %int") \
+        .replace("%x = OpFunctionParameter %uint", "%x = OpFunctionParameter %int") \
+        .replace("%r = OpIMul %uint %x %uint_3", "%r = OpIMul %uint %uint_3 %uint_3") \
+        .replace("%dead = OpIAdd %uint %x %uint_3\n", "") \
+        .replace("%y = OpFunctionParameter %uint", "%y = OpFunctionParameter %int") \
+        .replace("OpReturnValue %y", "OpReturnValue %uint_3")
+    with pytest.raises(TypeMismatch) as info:
+        link_asm(MAIN, lib_int)
+    assert str(info.value) == 'type mismatch for symbol "scale"'
+    assert info.value.notes == ["imported by m0.spv: fn(uint) -> uint",
+                                "defined by m1.spv: fn(int) -> uint"]
+
+
+def test_variable_type_mismatch_reads_as_pointer() -> None:
+    a = HEAD + """
+OpDecorate %v LinkageAttributes "v" Import
+%uint = OpTypeInt 32 0
+%rta = OpTypeRuntimeArray %uint
+%s = OpTypeStruct %rta
+%p = OpTypePointer StorageBuffer %s
+%v = OpVariable %p StorageBuffer
+"""
+    b = HEAD + """
+OpDecorate %v LinkageAttributes "v" Export
+%float = OpTypeFloat 32
+%rta = OpTypeRuntimeArray %float
+%s = OpTypeStruct %rta
+%p = OpTypePointer StorageBuffer %s
+%v = OpVariable %p StorageBuffer
+"""
+    with pytest.raises(TypeMismatch) as info:
+        link_asm(a, b)
+    assert info.value.notes == [
+        "imported by m0.spv: pointer(StorageBuffer, struct{uint[]})",
+        "defined by m1.spv: pointer(StorageBuffer, struct{float[]})",
+    ]
+
+
+def test_decoration_mismatch() -> None:
+    lib2 = LIB.replace('OpDecorate %scale LinkageAttributes "scale" Export',
+                       'OpDecorate %scale LinkageAttributes "scale" Export\nOpDecorate %scale RelaxedPrecision')
+    with pytest.raises(DecorationMismatch) as info:
+        link_asm(MAIN, lib2)
+    assert 'decorations of symbol "scale" differ' in str(info.value)
+    assert info.value.notes == ["imported by m0.spv: no decorations",
+                                "defined by m1.spv: RelaxedPrecision"]
+
+
+def test_library_mode_keeps_exports() -> None:
+    r = link_asm(MAIN, LIB, create_library=True, spirv_metadata="full")
+    text = dis(r.module)  # type: ignore[arg-type]
+    assert "OpCapability Linkage" in text
+    assert 'LinkageAttributes "scale" Export' in text
+    assert 'LinkageAttributes "unused" Export' in text
+    assert "%unused = OpFunction" in text  # exports are roots
+    assert '"scale" Import' not in text
+    assert_valid(r.module, "spv1.5")  # type: ignore[arg-type]
+
+
+def test_linkonce_odr_first_definition_wins() -> None:
+    def odr(k: int) -> str:
+        return """
+OpCapability Shader
+OpCapability Linkage
+OpExtension "SPV_KHR_linkonce_odr"
+OpMemoryModel Logical GLSL450
+OpDecorate %scale LinkageAttributes "scale" LinkOnceODR
+%uint = OpTypeInt 32 0
+%k = OpConstant %uint """ + str(k) + """
+%fn = OpTypeFunction %uint %uint
+%scale = OpFunction %uint None %fn
+%x = OpFunctionParameter %uint
+%l = OpLabel
+%r = OpIMul %uint %x %k
+OpReturnValue %r
+OpFunctionEnd
+"""
+    r = link_asm(MAIN, odr(5), odr(7))
+    text = dis(r.module)  # type: ignore[arg-type]
+    assert "%uint_5 = OpConstant %uint 5" in text
+    assert "OpConstant %uint 7" not in text
+    assert "SPV_KHR_linkonce_odr" not in text
+    assert sum(1 for x in body(text) if "OpFunction " in x) == 2
+    assert_valid(r.module)  # type: ignore[arg-type]
+
+
+def test_version_mismatch_and_highest_version() -> None:
+    with pytest.raises(VersionMismatch) as info:
+        link([asm(MAIN, "a.spv", "spv1.5"), asm(LIB, "b.spv", "spv1.3")])
+    assert info.value.notes == ["a.spv is SPIR-V 1.5", "b.spv is SPIR-V 1.3"]
+    r = link([asm(MAIN, "a.spv", "spv1.5"), asm(LIB, "b.spv", "spv1.3")],
+             LinkOptions(use_highest_version=True))
+    assert r.module is not None and r.module.version_tuple == (1, 5)
+
+
+def test_memory_model_mismatch_and_missing() -> None:
+    physical = LIB.replace("OpMemoryModel Logical GLSL450", "OpMemoryModel Logical Simple")
+    with pytest.raises(ModelMismatch) as info:
+        link_asm(MAIN, physical)
+    assert info.value.notes == ["m0.spv: Logical GLSL450", "m1.spv: Logical Simple"]
+
+
+def test_missing_memory_model_names_the_file() -> None:
+    from spvlink.ir import Module
+
+    m = asm(LIB, "nomodel.spv")
+    keep = [i for i in range(len(m)) if int(m.opcodes[i]) != 14]
+    bad = m.select(keep)
+    assert isinstance(bad, Module)
+    with pytest.raises(LinkError, match="nomodel.spv has no OpMemoryModel"):
+        link([asm(MAIN, "a.spv"), bad])
+
+
+def test_duplicate_entry_point_same_model_is_an_error() -> None:
+    ep = """
+OpCapability Shader
+OpMemoryModel Logical GLSL450
+OpEntryPoint GLCompute %main "main"
+OpExecutionMode %main LocalSize 1 1 1
+%void = OpTypeVoid
+%vfn = OpTypeFunction %void
+%main = OpFunction %void None %vfn
+%e = OpLabel
+OpReturn
+OpFunctionEnd
+"""
+    with pytest.raises(LinkError, match='entry point "main" \\(GLCompute\\) is defined more than once'):
+        link_asm(ep, ep)
+    frag = ep.replace("GLCompute", "Fragment").replace("LocalSize 1 1 1", "OriginUpperLeft")
+    r = link_asm(ep, frag)
+    assert r.entry_points == ["main", "main"]
+    assert_valid(r.module)  # type: ignore[arg-type]
+
+
+def test_id_overflow() -> None:
+    m = asm(LIB, "huge.spv").with_header(bound=0x90000000)
+    with pytest.raises(LinkError, match="more than fit in 32 bits"):
+        link([m, m.with_header(bound=0x90000000)])
