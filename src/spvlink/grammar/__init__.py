@@ -336,4 +336,5 @@ def generator_name(word: int) -> str:
     if known is None:
         return f"Unknown({tool}); {version}"
     vendor, name = known
-    return f"{vendor} {name}; {version}"
+    label = f"{vendor} {name}" if name else vendor  # tool 0 is just "Khronos"
+    return f"{label}; {version}"
