@@ -152,6 +152,14 @@ def eliminate_dead_code(m: Module, *, extra_roots: Iterable[int] = (),
 
     keep = np.zeros(n, dtype=bool)
     keep[glob | is_fn_inst] = alive[slot[glob | is_fn_inst]]
+    # Global instructions without a result (OpLine, OpNoLine) stay; a forward pointer
+    # declaration stays while its pointer type does.
+    no_result = glob & (rid == 0)
+    keep[no_result] = True
+    fwd = np.flatnonzero(glob & (m.opcodes == Op.TypeForwardPointer))
+    if fwd.size:
+        ptr = m.words[m.starts[fwd] + 1].astype(np.int64)
+        keep[fwd] = alive[def_slot[ptr]] & (def_slot[ptr] >= 0)
     for sec in (Section.CAPABILITY, Section.EXTENSION, Section.EXT_INST_IMPORT,
                 Section.MEMORY_MODEL, Section.DEBUG_STRING, Section.DEBUG_MODULE_PROCESSED):
         keep[sections == int(sec)] = True
