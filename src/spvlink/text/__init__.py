@@ -1,0 +1,9 @@
+"""The text codec: SPIRV-Tools' assembly language.
+
+`disassemble(Module) -> str` prints what `spirv-dis` prints (`raw_id=True`: `--raw-id`);
+`assemble(str) -> Module` reads what `spirv-as` reads.
+"""
+
+from .disassembler import disassemble
+
+__all__ = ["disassemble"]
