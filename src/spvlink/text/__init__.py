@@ -4,6 +4,7 @@
 `assemble(str) -> Module` reads what `spirv-as` reads.
 """
 
+from .assembler import DEFAULT_VERSION, SPVLINK_GENERATOR, assemble
 from .disassembler import disassemble
 
-__all__ = ["disassemble"]
+__all__ = ["DEFAULT_VERSION", "SPVLINK_GENERATOR", "assemble", "disassemble"]
