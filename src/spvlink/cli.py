@@ -1,0 +1,515 @@
+"""`spvlink` command line: the only place that prints, exits or parses argv.
+
+Start-up stays light: numpy, the grammar and the subpackages are imported inside the
+command functions, so `spvlink --help` costs about as much as Python itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .errors import SpvError
+
+PROG = "spvlink"
+OPT_LEVELS = ("0", "1", "2", "3", "s", "z")
+METADATA_LEVELS = ("none", "name-variables", "full")
+# (flag, StageOptions field, help); all on by default, as Rust-GPU validates.
+VALIDATOR_FLAGS = (
+    ("relax-struct-store", "relax_struct_store",
+     "allow stores of structs whose types differ only in decorations"),
+    ("relax-logical-pointer", "relax_logical_pointer",
+     "allow pointers as values in the Logical addressing model"),
+    ("relax-block-layout", "relax_block_layout",
+     "VK_KHR_relaxed_block_layout rules for Uniform/StorageBuffer blocks"),
+    ("uniform-buffer-standard-layout", "uniform_buffer_standard_layout",
+     "VK_KHR_uniform_buffer_standard_layout rules"),
+    ("scalar-block-layout", "scalar_block_layout", "VK_EXT_scalar_block_layout rules"),
+    ("skip-block-layout", "skip_block_layout", "skip block layout checks altogether"),
+)
+INTERNAL_ERROR_EXIT = 101  # as rustc on an internal compiler error
+
+
+# ---------------------------------------------------------------------------------------
+# Diagnostics
+
+
+def _err(text: str) -> None:
+    sys.stderr.write(text + "\n")
+
+
+def _diagnostic(level: str, message: str, notes: Sequence[str] = ()) -> None:
+    lines = str(message).splitlines() or [""]
+    out = [f"{level}: {lines[0]}"]
+    out += [f"  {ln}" if ln.strip() else "" for ln in lines[1:]]
+    for note in notes:
+        nlines = str(note).splitlines() or [""]
+        out.append(f"  = note: {nlines[0]}")
+        out += [f"          {ln}" for ln in nlines[1:]]
+    _err("\n".join(out))
+
+
+def warn(message: str) -> None:
+    _diagnostic("warning", message)
+
+
+def report_error(exc: SpvError) -> None:
+    """rustc's shape: each error, notes below it, then the count when there were several."""
+    subs = list(getattr(exc, "errors", None) or [])
+    if not subs:
+        _diagnostic("error", exc.message, exc.notes)
+        return
+    for sub in subs:
+        _diagnostic("error", sub.message, [*sub.notes])
+    if exc.notes:
+        _diagnostic("note", "\n".join(exc.notes))
+    if len(subs) > 1:
+        _err(f"error: aborting due to {len(subs)} previous errors")
+
+
+# ---------------------------------------------------------------------------------------
+# The parser
+
+
+def _add_validator_flags(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("validator options (on by default, as Rust-GPU validates)")
+    for flag, dest, help_text in VALIDATOR_FLAGS:
+        g.add_argument(f"--{flag}", dest=dest, action=argparse.BooleanOptionalAction,
+                       default=True, help=help_text)
+
+
+def _add_target_env(p: Any, default: str | None,
+                    help_text: str) -> None:
+    p.add_argument("--target-env", metavar="ENV", default=default, help=help_text)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--traceback", action="store_true", default=argparse.SUPPRESS,
+                        help="show the Python traceback of an error")
+
+    parser = argparse.ArgumentParser(
+        prog=PROG, parents=[common],
+        description="The SPIR-V link stage: link modules and archives, optimise and "
+                    "validate with SPIRV-Tools, and inspect SPIR-V.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    # link ------------------------------------------------------------------------------
+    p = sub.add_parser("link", parents=[common], help="link modules and archives",
+                       description="Link SPIR-V modules and rlib archives into validated "
+                                   "module(s), as Rust-GPU's link stage does.")
+    p.add_argument("inputs", nargs="+", metavar="INPUT",
+                   help="SPIR-V modules (any extension), ar archives, or - for stdin")
+    p.add_argument("-o", "--output", default="out.spv", metavar="OUTPUT",
+                   help="output module (default out.spv); - writes it to stdout")
+    p.add_argument("--module-output", choices=("single", "per-entry-point", "multiple"),
+                   default="single",
+                   help="one module, or one per entry point in OUTPUT with .spv replaced by "
+                        ".spvs/ (multiple is an alias)")
+    p.add_argument("--json", metavar="PATH",
+                   help="write the compile result (Rust-GPU's JSON) here; per entry point it "
+                        "goes to OUTPUT.json by default")
+    g = p.add_argument_group("linker")
+    g.add_argument("--create-library", action="store_true",
+                   help="keep exports and allow unresolved imports (a library)")
+    g.add_argument("--allow-partial-linkage", action="store_true",
+                   help="allow unresolved imports")
+    g.add_argument("--use-highest-version", action="store_true",
+                   help="link inputs of different SPIR-V versions at the highest one")
+    g.add_argument("--no-dce", dest="dce", action="store_false",
+                   help="keep unused functions and globals")
+    g.add_argument("--no-compact-ids", dest="compact_ids", action="store_false",
+                   help="do not renumber ids densely")
+    g.add_argument("--spirv-metadata", choices=METADATA_LEVELS, default="none",
+                   help="names and debug info to keep (default none)")
+    g.add_argument("-g", "--debuginfo", action="store_true", help="keep debug info")
+    g = p.add_argument_group("optimiser (spirv-opt)")
+    g.add_argument("-O", dest="opt_level", choices=OPT_LEVELS, default="0", metavar="LEVEL",
+                   help="0 (default), 1|2|3 performance passes, s|z size passes; spirv-opt "
+                        "also runs at 0 unless -g or --spirv-metadata keep debug info")
+    g.add_argument("--no-spirv-opt", dest="spirv_opt", action="store_false",
+                   help="never run spirv-opt (warns when it would have run)")
+    g.add_argument("--preserve-bindings", action="store_true",
+                   help="keep unused descriptor bindings through spirv-opt")
+    g = p.add_argument_group("validator (spirv-val)")
+    g.add_argument("--no-spirv-val", dest="validate", action="store_false",
+                   help="do not validate the output")
+    _add_target_env(g, "spv1.6", "validate (and optimise) for ENV: vulkan1.0..vulkan1.4, "
+                                 "spv1.0..spv1.6, opencl1.2.., universal1.x (default spv1.6)")
+    _add_validator_flags(p)
+    g = p.add_argument_group("dumps and diagnostics")
+    g.add_argument("--dump-pre-link", metavar="DIR", help="write each input as read")
+    g.add_argument("--dump-post-merge", metavar="DIR", help="write the merged module")
+    g.add_argument("--dump-post-split", metavar="DIR",
+                   help="write each entry point's module after splitting")
+    g.add_argument("--dump-post-link", metavar="DIR",
+                   help="write the linked module before spirv-opt")
+    g.add_argument("--disassemble", action="store_true",
+                   help="print the linked module's disassembly to stderr")
+    g.add_argument("--disassemble-fn", metavar="NAME",
+                   help="print the disassembly of the function NAME")
+    g.add_argument("--disassemble-entry", metavar="NAME",
+                   help="print the disassembly of entry point NAME and what it calls")
+    g.add_argument("--disassemble-globals", action="store_true",
+                   help="print the disassembly of everything before the functions")
+    g.add_argument("--time-passes", action="store_true", help="print each step's time")
+    p.set_defaults(func=cmd_link)
+
+    # link-many -------------------------------------------------------------------------
+    p = sub.add_parser("link-many", parents=[common], help="link many programs in parallel",
+                       description="Link every program of a JSON or TOML manifest "
+                                   '({"programs": [{"name", "inputs", "output", "options"}]}) '
+                                   "on all cores.")
+    p.add_argument("manifest", metavar="MANIFEST")
+    p.add_argument("-j", "--jobs", type=int, default=None,
+                   help="worker processes (default: all cores)")
+    p.add_argument("--no-progress", dest="progress", action="store_false",
+                   help="no progress bar even on a terminal")
+    p.set_defaults(func=cmd_link_many)
+
+    # archive ---------------------------------------------------------------------------
+    p = sub.add_parser("archive", parents=[common], help="write, list or extract an rlib",
+                       description="Deterministic GNU ar archives of SPIR-V objects, with "
+                                   "lib.rmeta first, as Rust's rlibs.")
+    mode = p.add_mutually_exclusive_group(required=True)
+    mode.add_argument("-o", "--output", metavar="LIB", help="write the archive LIB")
+    mode.add_argument("--list", metavar="LIB", help="list the members of LIB")
+    mode.add_argument("--extract", metavar="LIB", help="extract the members of LIB")
+    p.add_argument("--metadata", metavar="FILE", help="contents of lib.rmeta (default empty)")
+    p.add_argument("-C", dest="directory", metavar="DIR", default=".",
+                   help="directory to extract into (default .)")
+    p.add_argument("objects", nargs="*", metavar="OBJECT")
+    p.set_defaults(func=cmd_archive)
+
+    # val -------------------------------------------------------------------------------
+    p = sub.add_parser("val", parents=[common], help="validate a module (spirv-val)")
+    p.add_argument("file", metavar="FILE")
+    _add_target_env(p, "spv1.6", "target environment (default spv1.6)")
+    _add_validator_flags(p)
+    p.set_defaults(func=cmd_val)
+
+    # opt -------------------------------------------------------------------------------
+    p = sub.add_parser("opt", parents=[common], help="optimise a module (spirv-opt)")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("-O", dest="opt_level", choices=OPT_LEVELS, required=True, metavar="LEVEL",
+                   help="0, 1|2|3 (performance) or s|z (size)")
+    p.add_argument("-o", "--output", required=True, metavar="OUT", help="output (- is stdout)")
+    p.add_argument("--strip-debug", action="store_true",
+                   help="also eliminate dead constants and strip debug info")
+    p.add_argument("--preserve-bindings", action="store_true")
+    _add_target_env(p, None, "target environment for spirv-opt")
+    p.set_defaults(func=cmd_opt)
+
+    # dis / as --------------------------------------------------------------------------
+    p = sub.add_parser("dis", parents=[common], help="disassemble a module")
+    p.add_argument("file", metavar="FILE", help="module, or - for stdin")
+    p.add_argument("-o", "--output", metavar="OUT", default="-", help="text output (default -)")
+    p.add_argument("--raw-id", action="store_true", help="numeric ids, as spirv-dis --raw-id")
+    p.set_defaults(func=cmd_dis)
+
+    p = sub.add_parser("as", parents=[common], help="assemble SPIR-V text")
+    p.add_argument("file", metavar="FILE", help="assembly text, or - for stdin")
+    p.add_argument("-o", "--output", metavar="OUT", default="out.spv",
+                   help="output module (default out.spv; - is stdout)")
+    _add_target_env(p, "spv1.6", "SPIR-V version from the environment (default spv1.6)")
+    p.add_argument("--keep-header", action="store_true",
+                   help="restore generator and bound from the text's header comments")
+    p.set_defaults(func=cmd_as)
+
+    # info ------------------------------------------------------------------------------
+    p = sub.add_parser("info", parents=[common], help="summarise a module")
+    p.add_argument("file", metavar="FILE", help="module, or - for stdin")
+    p.add_argument("--json", action="store_true", help="JSON instead of text")
+    p.set_defaults(func=cmd_info)
+    return parser
+
+
+def _version() -> str:
+    from . import __version__
+
+    return __version__
+
+
+# ---------------------------------------------------------------------------------------
+# Commands
+
+
+def _check_target_env(parser: argparse.ArgumentParser, env: str | None) -> None:
+    if env is None:
+        return
+    from .tools import TARGET_ENVS
+
+    if env not in TARGET_ENVS:
+        parser.error(f"unknown --target-env {env!r}: use one of {', '.join(TARGET_ENVS)}")
+
+
+def _write_out(path: str, data: bytes | str) -> None:
+    if path == "-":
+        raw = data.encode() if isinstance(data, str) else data
+        sys.stdout.buffer.write(raw)
+        sys.stdout.buffer.flush()
+        return
+    from .stage import write_atomic
+
+    write_atomic(path, data)
+
+
+def _read_module(path: str) -> Any:
+    from .stage import load_input
+
+    mods = load_input(path)
+    if len(mods) != 1:
+        from .errors import InputError
+
+        raise InputError(f"{path}: an archive with {len(mods)} modules; extract it first "
+                         "(spvlink archive --extract)")
+    return mods[0].module
+
+
+def cmd_link(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    _check_target_env(parser, args.target_env)
+    to_stdout = args.output == "-"
+    if to_stdout and args.module_output != "single":
+        parser.error("-o - writes one module: it cannot be used with --module-output "
+                     f"{args.module_output}")
+    if args.inputs.count("-") > 1:
+        parser.error("stdin (-) can be read only once")
+    from .stage import StageOptions, run_stage
+
+    fields = {k: getattr(args, k) for k in (
+        "module_output", "json", "create_library", "allow_partial_linkage",
+        "use_highest_version", "dce", "compact_ids", "spirv_metadata", "debuginfo",
+        "opt_level", "spirv_opt", "preserve_bindings", "validate", "target_env",
+        "dump_pre_link", "dump_post_merge", "dump_post_split", "dump_post_link",
+        "disassemble", "disassemble_fn", "disassemble_entry", "disassemble_globals",
+        "time_passes")}
+    for _, dest, _ in VALIDATOR_FLAGS:
+        fields[dest] = getattr(args, dest)
+    options = StageOptions(output=None if to_stdout else args.output, **fields)
+    result = run_stage(args.inputs, options)
+    for text in result.disassembly:
+        sys.stderr.write(text if text.endswith("\n") else text + "\n")
+    for w in result.warnings:
+        warn(w)
+    if args.time_passes:
+        _print_timings(result.timings)
+    if to_stdout and result.binary is not None:
+        _write_out("-", result.binary)
+    return 0
+
+
+def _print_timings(timings: Sequence[tuple[str, float]]) -> None:
+    for name, secs in timings:
+        _err(f"time: {secs:9.4f}s\t{name}")
+
+
+def cmd_link_many(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    if args.jobs is not None and args.jobs < 1:
+        parser.error("--jobs must be at least 1")
+    from .manifest import load_manifest, run_programs
+
+    programs = load_manifest(args.manifest)
+    show_bar = args.progress and sys.stderr.isatty()
+    total = len(programs)
+    bar_width = 30
+
+    def progress(done: int, outcome: Any) -> None:
+        if not outcome.ok:
+            if show_bar:
+                sys.stderr.write("\r\x1b[K")
+            _diagnostic("error", f"program {outcome.name!r} failed: {outcome.message}",
+                        outcome.notes)
+        for w in outcome.warnings:
+            if show_bar:
+                sys.stderr.write("\r\x1b[K")
+            warn(f"program {outcome.name!r}: {w}")
+        if show_bar:
+            filled = bar_width * done // max(total, 1)
+            sys.stderr.write(f"\r[{'#' * filled}{'.' * (bar_width - filled)}] "
+                             f"{done}/{total} {outcome.name[:40]}\x1b[K")
+            sys.stderr.flush()
+
+    summary = run_programs(programs, jobs=args.jobs, on_done=progress)
+    if show_bar:
+        sys.stderr.write("\r\x1b[K")
+    failed = [o for o in summary.outcomes if not o.ok]
+    _err(f"linked {len(summary.outcomes) - len(failed)} of {len(summary.outcomes)} programs "
+         f"in {summary.seconds:.2f}s with {summary.workers} "
+         f"worker{'s' if summary.workers != 1 else ''}"
+         + (f"; failed: {', '.join(o.name for o in failed)}" if failed else ""))
+    return 1 if failed else 0
+
+
+def cmd_archive(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from pathlib import Path
+
+    from .archive import make_rlib, read_archive
+    from .stage import read_input_bytes, write_atomic
+
+    if args.output is not None:
+        if not args.objects:
+            parser.error("archive -o LIB needs at least one OBJECT")
+        metadata = read_input_bytes(args.metadata) if args.metadata else b""
+        objects = [(Path(o).name, read_input_bytes(o)) for o in args.objects]
+        _write_out(args.output, make_rlib(objects, metadata))
+        return 0
+    if args.objects or args.metadata:
+        parser.error("OBJECT and --metadata go with -o LIB only")
+    lib = args.list or args.extract
+    members = read_archive(read_input_bytes(lib), source=lib)
+    if args.list:
+        for name, body in members:
+            sys.stdout.write(f"{name}\t{len(body)}\n")
+        return 0
+    out_dir = Path(args.directory)
+    if not out_dir.is_dir():
+        from .errors import InputError
+
+        raise InputError(f"cannot extract into {out_dir}: not a directory")
+    for name, body in members:
+        write_atomic(out_dir / name, body)
+    return 0
+
+
+def cmd_val(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    _check_target_env(parser, args.target_env)
+    from .errors import ValidationError
+    from .stage import expand_input, validator_options
+    from .tools import validate
+
+    members = expand_input(args.file)
+    ok = True
+    for name, data in members:
+        try:
+            validate(data, args.target_env, validator_options(args))
+        except ValidationError as exc:
+            _diagnostic("error", f"{name}: {exc.message}", exc.notes)
+            ok = False
+    return 0 if ok else 1
+
+
+def cmd_opt(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    _check_target_env(parser, args.target_env)
+    from .errors import ToolError
+    from .stage import _parse, read_input_bytes
+    from .tools import optimize, optimizer_passes
+
+    data = read_input_bytes(args.file)
+    label = "<stdin>" if args.file == "-" else args.file
+    _parse(data, label)  # a clear error for input that is not SPIR-V
+    passes = optimizer_passes(args.opt_level, strip=args.strip_debug)
+    try:
+        out = optimize(data, passes, target_env=args.target_env,
+                       preserve_bindings=args.preserve_bindings) if passes else data
+    except ToolError as exc:
+        exc.message = f"{label}: {exc.message}"
+        raise
+    _write_out(args.output, out)
+    return 0
+
+
+def cmd_dis(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from .text import disassemble
+
+    text = disassemble(_read_module(args.file), raw_id=args.raw_id)
+    _write_out(args.output, text)
+    return 0
+
+
+def _version_of_env(env: str) -> int:
+    """The SPIR-V version word spirv-as uses for a target environment."""
+    minor = {
+        "vulkan1.0": 0, "vulkan1.1": 3, "vulkan1.1spv1.4": 4, "vulkan1.2": 5, "vulkan1.3": 6,
+        "vulkan1.4": 6, "opengl4.0": 0, "opengl4.1": 0, "opengl4.2": 0, "opengl4.3": 0,
+        "opengl4.5": 0,
+    }.get(env)
+    if minor is None:
+        for prefix in ("spv1.", "universal1."):
+            if env.startswith(prefix) and env[len(prefix):].isdigit():
+                minor = int(env[len(prefix):])
+        if env.startswith("opencl"):
+            minor = 0 if env.startswith(("opencl1.", "opencl2.0", "opencl2.1")) else 2
+    return 0x00010000 | ((6 if minor is None else minor) << 8)
+
+
+def cmd_as(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    _check_target_env(parser, args.target_env)
+    from .binary import write
+    from .errors import AssemblyError
+    from .stage import read_input_bytes
+    from .text import assemble
+
+    raw = read_input_bytes(args.file)
+    label = "<stdin>" if args.file == "-" else args.file
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        from .errors import InputError
+
+        raise InputError(f"{label}: not UTF-8 text (byte offset {exc.start})") from None
+    try:
+        m = assemble(text, version=_version_of_env(args.target_env),
+                     keep_header=args.keep_header)
+    except AssemblyError as exc:
+        exc.message = f"{label}:{exc.message}"
+        raise
+    _write_out(args.output, write(m))
+    return 0
+
+
+def cmd_info(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    import json
+
+    from .info import describe, render_text
+
+    d = describe(_read_module(args.file))
+    if args.json:
+        sys.stdout.write(json.dumps(d, indent=2) + "\n")
+    else:
+        sys.stdout.write(render_text(d))
+    return 0
+
+
+# ---------------------------------------------------------------------------------------
+# Entry point
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    traceback = getattr(args, "traceback", False)
+    from .errors import SpvError
+
+    try:
+        return int(args.func(args, parser) or 0)
+    except SpvError as exc:
+        if traceback:
+            import traceback as tb
+
+            tb.print_exc()
+        report_error(exc)
+        return 1
+    except BrokenPipeError:
+        # The reader of stdout went away (`spvlink dis x.spv | head`): not our error.
+        try:
+            sys.stdout = None
+        except Exception:
+            pass
+        return 1
+    except KeyboardInterrupt:
+        _err("error: interrupted")
+        return 130
+    except Exception as exc:
+        if traceback:
+            raise
+        _diagnostic("error", f"internal error: {type(exc).__name__}: {exc}",
+                    ["this is a bug in spvlink; rerun with --traceback to see where"])
+        return INTERNAL_ERROR_EXIT
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
