@@ -1,9 +1,12 @@
 """read(bytes) -> Module: decode a SPIR-V binary into the word array and its index.
 
 The hot loop looks at each instruction's header word once. Where the header alone
-decides the layout (most instructions), the id offsets come from a memo shared by every
-read in the process; other instructions are walked through the grammar. Id positions
-are then expanded for all instructions at once with numpy.
+decides the layout (most instructions), the plan (id offsets, plus the enum operands
+to check) comes from a memo shared by every read in the process; instructions whose
+layout depends on enum values, strings or other instructions are walked through the
+grammar. Afterwards, with numpy and for all instructions at once: id positions are
+expanded from the plans, enum values and constant widths are checked, and every id is
+checked against the bound.
 
 This is the chokepoint where low-level failures become `ParseError`s.
 """
@@ -13,30 +16,38 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import ParseError
-from ..grammar import grammar
-from ..grammar.walk import WalkContext, WalkError, enum_allowed, walk
+from ..grammar import OperandKind, grammar
+from ..grammar.walk import WalkContext, WalkError, walk
 from ..ir.module import MAGIC, Module, compute_sections, decode_string
 from ..spec import Op
 
 HEADER_WORDS = 5
 MAX_MINOR = 6
 
-# Process-wide memo of layouts. A plan is a tuple of id offsets within an instruction.
-_plans: list[tuple[int, ...]] = []
-_plan_index: dict[tuple[int, ...], int] = {}
+# Process-wide memo of layouts. A plan is (id offsets, enum checks); a check is
+# (word offset, operand kind) for an enum value that must be known but does not
+# change the layout.
+_Plan = tuple[tuple[int, ...], tuple[tuple[int, str], ...]]
+_plans: list[_Plan] = []
+_plan_index: dict[_Plan, int] = {}
 # header word -> plan, for instructions whose layout the header alone decides
 _fixed: dict[int, int] = {}
-# header word (or ext-inst key) -> (dep offsets, {dep values: (plan, enum checks)})
-_Checks = tuple[tuple[int, Any], ...]
-_guarded: dict[Any, tuple[tuple[int, ...], dict[tuple[int, ...], tuple[int, _Checks]]]] = {}
+# header word -> (plan, enum checks as (offset, allowed values or None, known bit mask))
+_checked: dict[int, tuple[int, tuple[tuple[int, frozenset[int] | None, int], ...]]] = {}
+# header word (or ext-inst key) -> (dep offsets, {dep values: plan})
+_guarded: dict[Any, tuple[tuple[int, ...], dict[tuple[int, ...], int]]] = {}
+_plan_arrays: tuple[int, Any, Any, Any] | None = None
 
 _WIDTH_OPS = (Op.TypeInt, Op.TypeFloat)
 _CONSTANT_OPS = (Op.Constant, Op.SpecConstant)
 _EXT_INST_OPS = (Op.ExtInst, Op.ExtInstWithForwardRefsKHR)
+# Layout fixed by the header, but the literal width comes from the result type: checked
+# for all such instructions at once after the loop.
+_WIDTH_CHECKED = frozenset(_CONSTANT_OPS)
 
 
-def _intern(offsets: list[int]) -> int:
-    key = tuple(offsets)
+def _intern(offsets: list[int], checks: list[tuple[int, OperandKind]] | tuple = ()) -> int:
+    key: _Plan = (tuple(offsets), tuple((off, kind.kind) for off, kind in checks))
     idx = _plan_index.get(key)
     if idx is None:
         idx = len(_plans)
@@ -45,34 +56,57 @@ def _intern(offsets: list[int]) -> int:
     return idx
 
 
-class _State:
-    """Per-read facts that later instructions depend on."""
+def _plan_tables() -> tuple[Any, Any, Any]:
+    """(lengths, first offset index, flat offsets) of all plans; rebuilt when plans grow."""
+    global _plan_arrays
+    import numpy as np
 
-    def __init__(self) -> None:
+    if _plan_arrays is None or _plan_arrays[0] != len(_plans):
+        lengths = np.array([len(p[0]) for p in _plans], dtype=np.int64)
+        plan_start = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+        flat = np.array([o for p in _plans for o in p[0]], dtype=np.int64)
+        _plan_arrays = (len(_plans), lengths, plan_start, flat)
+    return _plan_arrays[1], _plan_arrays[2], _plan_arrays[3]
+
+
+class _State:
+    """Per-read facts that later instructions depend on, gathered lazily."""
+
+    def __init__(self, lst: list[int], starts: list[int]) -> None:
+        self.lst = lst
+        self.starts = starts
         self.widths: dict[int, int] = {}
         self.ext_names: dict[int, str] = {}
-        self.value_types: dict[int, int] | None = None
-        self.types_seen_upto = 0
+        self.value_types: dict[int, int] = {}
+        self.scanned = 0
 
-    def context(self, lst: list[int], starts: list[int]) -> WalkContext:
-        return WalkContext(
-            type_width=self.widths.get,
-            value_width=lambda v: self._value_width(v, lst, starts),
-            ext_set_name=self.ext_names.get,
-        )
-
-    def _value_width(self, value: int, lst: list[int], starts: list[int]) -> int | None:
-        # Built lazily: only OpSwitch needs the type of an arbitrary value.
-        if self.value_types is None:
-            self.value_types = {}
+    def _scan(self) -> None:
+        # Types and value types of the instructions read so far (rarely needed).
         g = grammar()
-        for s in starts[self.types_seen_upto:]:
-            info = g.instructions.get(lst[s] & 0xFFFF)
+        lst = self.lst
+        for s in self.starts[self.scanned:]:
+            op = lst[s] & 0xFFFF
+            if op in _WIDTH_OPS:
+                self.widths[lst[s + 1]] = lst[s + 2]
+            info = g.instructions.get(op)
             if info is not None and info.has_result_type and info.has_result:
                 self.value_types[lst[s + 2]] = lst[s + 1]
-        self.types_seen_upto = len(starts)
+        self.scanned = len(self.starts)
+
+    def type_width(self, type_id: int) -> int | None:
+        if type_id not in self.widths:
+            self._scan()
+        return self.widths.get(type_id)
+
+    def value_width(self, value: int) -> int | None:
+        if value not in self.value_types:
+            self._scan()
         t = self.value_types.get(value)
-        return None if t is None else self.widths.get(t)
+        return None if t is None else self.type_width(t)
+
+    def context(self) -> WalkContext:
+        return WalkContext(type_width=self.type_width, value_width=self.value_width,
+                           ext_set_name=self.ext_names.get)
 
 
 def read(data: bytes | bytearray | memoryview, *, source: str | None = None) -> Module:
@@ -86,7 +120,7 @@ def read(data: bytes | bytearray | memoryview, *, source: str | None = None) -> 
         raise ParseError(f"length {n_bytes} is not a multiple of 4", offset=n_bytes - n_bytes % 4)
     if n_bytes < HEADER_WORDS * 4:
         raise ParseError(f"fewer than {HEADER_WORDS} header words ({n_bytes // 4})", offset=0)
-    arr = np.frombuffer(bytes(data), dtype="<u4")
+    arr = np.frombuffer(data, dtype="<u4")
     magic = int(arr[0])
     if magic == MAGIC:
         arr = arr.astype(np.uint32)
@@ -99,7 +133,7 @@ def read(data: bytes | bytearray | memoryview, *, source: str | None = None) -> 
     if version & 0xFF0000FF or major != 1 or minor > MAX_MINOR:
         raise ParseError(f"unknown SPIR-V version word {version:#010x}", offset=4)
     generator, bound, schema = int(arr[2]), int(arr[3]), int(arr[4])
-    words = arr[HEADER_WORDS:].copy()
+    words = arr[HEADER_WORDS:]
     lst: list[int] = words.tolist()
     n = len(lst)
 
@@ -108,13 +142,13 @@ def read(data: bytes | bytearray | memoryview, *, source: str | None = None) -> 
     add_start = starts.append
     add_plan = plan_of.append
     fixed_get = _fixed.get
-    state = _State()
+    state = _State(lst, starts)
     pos = 0
     while pos < n:
         hdr = lst[pos]
         p = fixed_get(hdr)
         if p is None:
-            p = _slow(lst, pos, hdr, len(starts), state, starts)
+            p = _slow(lst, pos, hdr, len(starts), state)
         add_start(pos)
         add_plan(p)
         pos += hdr >> 16
@@ -129,6 +163,7 @@ def read(data: bytes | bytearray | memoryview, *, source: str | None = None) -> 
     plans_arr = np.array(plan_of, dtype=np.int64)
     sizes = (words[st] >> 16).astype(np.int64) if st.size else np.zeros(0, np.int64)
     opcodes = (words[st] & 0xFFFF).astype(np.int64) if st.size else np.zeros(0, np.int64)
+    _check_constant_widths(words, st, sizes, opcodes, lst, state)
     id_pos, id_inst = _expand_ids(st, plans_arr)
     _check_ids(words, id_pos, id_inst, st, opcodes, bound)
     return Module(version=version, generator=generator, bound=bound, schema=schema,
@@ -141,9 +176,7 @@ def _expand_ids(starts: Any, plan_of: Any) -> tuple[Any, Any]:
     """Id word positions of every instruction, vectorised over the plan table."""
     import numpy as np
 
-    lengths = np.array([len(p) for p in _plans], dtype=np.int64)
-    plan_start = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
-    flat = np.array([o for p in _plans for o in p], dtype=np.int64)
+    lengths, plan_start, flat = _plan_tables()
     k = lengths[plan_of] if plan_of.size else np.zeros(0, np.int64)
     total = int(k.sum())
     if total == 0:
@@ -153,6 +186,45 @@ def _expand_ids(starts: Any, plan_of: Any) -> tuple[Any, Any]:
     within = np.arange(total, dtype=np.int64) - np.repeat(first, k)
     offsets = flat[np.repeat(plan_start[plan_of], k) + within]
     return starts[id_inst] + offsets, id_inst
+
+
+def _fail_at(lst: list[int], start: int, index: int, state: _State) -> ParseError:
+    """Walk one instruction the vectorised checks flagged, for the precise error."""
+    ws = lst[start:start + (lst[start] >> 16)]
+    opcode = ws[0] & 0xFFFF
+    g = grammar()
+    try:
+        walk(ws, state.context())
+    except WalkError as exc:
+        return ParseError(exc.message, offset=(HEADER_WORDS + start + exc.word) * 4,
+                          index=index, opname=g.opname(opcode))
+    return ParseError("malformed instruction", offset=(HEADER_WORDS + start) * 4, index=index,
+                      opname=g.opname(opcode))
+
+
+def _check_constant_widths(words: Any, starts: Any, sizes: Any, opcodes: Any,
+                           lst: list[int], state: _State) -> None:
+    import numpy as np
+
+    consts = np.flatnonzero(np.isin(opcodes, list(_CONSTANT_OPS)))
+    if not consts.size:
+        return
+    types = np.flatnonzero(np.isin(opcodes, list(_WIDTH_OPS)))
+    type_ids = words[starts[types] + 1].astype(np.int64)
+    order = np.argsort(type_ids)
+    type_ids = type_ids[order]
+    type_widths = words[starts[types] + 2].astype(np.int64)[order]
+    rtype = words[starts[consts] + 1].astype(np.int64)
+    if type_ids.size:
+        at = np.minimum(np.searchsorted(type_ids, rtype), type_ids.size - 1)
+        w = np.where(type_ids[at] == rtype, type_widths[at], 0)
+    else:
+        w = np.zeros(rtype.size, dtype=np.int64)
+    expected = np.where(w > 32, 5, 4)
+    bad = (w == 0) | (sizes[consts] != expected)
+    if bad.any():
+        i = int(consts[np.argmax(bad)])
+        raise _fail_at(lst, int(starts[i]), i, state)
 
 
 def _check_ids(words: Any, id_pos: Any, id_inst: Any, starts: Any, opcodes: Any,
@@ -172,9 +244,17 @@ def _check_ids(words: Any, id_pos: Any, id_inst: Any, starts: Any, opcodes: Any,
                          opname=grammar().opname(int(opcodes[i])))
 
 
-def _slow(lst: list[int], pos: int, hdr: int, index: int, state: _State,
-          starts: list[int]) -> int:
-    """Decode an instruction the memo does not cover; returns its plan."""
+def _compile_check(off: int, kind: OperandKind) -> tuple[int, frozenset[int] | None, int]:
+    if kind.is_bit_enum:
+        known = 0
+        for v in kind.enumerants:
+            known |= v
+        return off, None, known
+    return off, frozenset(kind.enumerants), 0
+
+
+def _slow(lst: list[int], pos: int, hdr: int, index: int, state: _State) -> int:
+    """Decode an instruction the fixed memo does not cover; returns its plan."""
     wc = hdr >> 16
     opcode = hdr & 0xFFFF
     g = grammar()
@@ -191,11 +271,20 @@ def _slow(lst: list[int], pos: int, hdr: int, index: int, state: _State,
         raise fail(f"unknown opcode {opcode}")
     ws = lst[pos:pos + wc]
 
-    if opcode in _CONSTANT_OPS and wc >= 3:
-        width = state.widths.get(ws[1])
-        if width is not None and wc == 3 + (2 if width > 32 else 1):
-            return _intern([1, 2])
-        # Otherwise the walk reports the precise problem.
+    checked = _checked.get(hdr)
+    if checked is not None:
+        p, checks = checked
+        for off, allowed, known in checks:
+            v = ws[off]
+            if (v not in allowed) if allowed is not None else (v & ~known):
+                kind = _plans[p][1][[c[0] for c in checks].index(off)][1]
+                raise fail(f"unknown {kind} value {v}", off)
+        return p
+
+    if opcode in _WIDTH_CHECKED and wc in (4, 5):
+        p = _intern([1, 2])
+        _fixed[hdr] = p  # the width is checked after the loop, for all constants at once
+        return p
 
     key: Any = hdr
     if opcode in _EXT_INST_OPS and wc >= 5:
@@ -205,33 +294,29 @@ def _slow(lst: list[int], pos: int, hdr: int, index: int, state: _State,
         deps, sub = entry
         hit = sub.get(tuple(ws[d] for d in deps))
         if hit is not None:
-            p, checks = hit
-            for off, kind in checks:
-                if not enum_allowed(kind, ws[off]):
-                    raise fail(f"unknown {kind.kind} value {ws[off]}", off)
-            return p
+            return hit
 
     try:
-        res = walk(ws, state.context(lst, starts))
+        res = walk(ws, state.context())
     except WalkError as exc:
         raise fail(exc.message, exc.word) from None
 
-    if opcode in _WIDTH_OPS:
-        state.widths[ws[1]] = ws[2]
-    elif opcode == Op.ExtInstImport:
+    if opcode == Op.ExtInstImport:
         state.ext_names[ws[1]] = decode_string(ws[2:])
 
-    p = _intern(res.id_offsets)
-    if res.deps is None or opcode in _WIDTH_OPS or opcode == Op.ExtInstImport:
-        return p  # depends on content: walk it every time
-    checks_t = tuple(res.checks)
-    if not res.deps and not checks_t and not isinstance(key, tuple):
-        _fixed[hdr] = p
+    if res.deps is None or opcode == Op.ExtInstImport:
+        return _intern(res.id_offsets)  # depends on content: walked every time
+    p = _intern(res.id_offsets, res.checks)
+    if not res.deps and not isinstance(key, tuple):
+        if res.checks:
+            _checked[hdr] = (p, tuple(_compile_check(off, kind) for off, kind in res.checks))
+        else:
+            _fixed[hdr] = p
         return p
     deps_t = tuple(res.deps)
     entry = _guarded.get(key)
     if entry is None or entry[0] != deps_t:
         entry = (deps_t, {})
         _guarded[key] = entry
-    entry[1][tuple(ws[d] for d in deps_t)] = (p, checks_t)
+    entry[1][tuple(ws[d] for d in deps_t)] = p
     return p

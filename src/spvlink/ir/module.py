@@ -10,6 +10,7 @@ are `Instruction` views made on demand; rewritten ones are spliced back with `sp
 from __future__ import annotations
 
 import functools
+import struct
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -106,7 +107,7 @@ def encode_string(text: str) -> list[int]:
 
 
 def decode_string(words: Sequence[int]) -> str:
-    raw = b"".join(int(w).to_bytes(4, "little") for w in words)
+    raw = struct.pack(f"<{len(words)}I", *words)
     end = raw.find(b"\0")
     return raw[: end if end >= 0 else len(raw)].decode("utf-8", errors="surrogateescape")
 
@@ -317,6 +318,8 @@ class Module:
 
     def indices_of(self, *opcodes: int) -> np.ndarray:
         np = _np()
+        if len(opcodes) == 1:
+            return np.flatnonzero(self.opcodes == opcodes[0])
         return np.flatnonzero(np.isin(self.opcodes, list(opcodes)))
 
     # -- instruction views ---------------------------------------------------------------
@@ -370,10 +373,27 @@ class Module:
         else:
             order_arr = np.asarray(order, dtype=np.int64)
             same = order_arr.size == n and bool(np.all(order_arr == np.arange(n)))
+        monotone = not same and (order_arr.size < 2 or bool(np.all(order_arr[1:] > order_arr[:-1])))
         if same:
             words = self.words.copy()
             starts, sizes, opcodes = self.starts, self.sizes, self.opcodes
             id_pos, id_inst = self.id_pos, self.id_inst
+        elif monotone:
+            # A keep-mask: boolean selection and a running count of removed words.
+            keep = np.zeros(n, dtype=bool)
+            keep[order_arr] = True
+            word_keep = np.repeat(keep, self.sizes)
+            words = self.words[word_keep]
+            sizes = self.sizes[order_arr]
+            starts = np.cumsum(sizes) - sizes
+            opcodes = self.opcodes[order_arr]
+            id_keep = keep[self.id_inst]
+            kept_inst = self.id_inst[id_keep]
+            # Each kept instruction moves left by the words removed before it.
+            shift = self.starts[order_arr] - starts
+            new_index = np.cumsum(keep) - 1
+            id_inst = new_index[kept_inst]
+            id_pos = self.id_pos[id_keep] - shift[id_inst]
         else:
             sizes = self.sizes[order_arr]
             ends = np.cumsum(sizes)
@@ -382,16 +402,17 @@ class Module:
             src = np.repeat(self.starts[order_arr] - starts, sizes) + np.arange(total, dtype=np.int64)
             words = self.words[src]
             opcodes = self.opcodes[order_arr]
-            inv = np.full(n, -1, dtype=np.int64)
-            inv[order_arr] = np.arange(order_arr.size, dtype=np.int64)
-            new_inst = inv[self.id_inst]
-            keep = new_inst >= 0
-            new_inst = new_inst[keep]
-            id_pos = starts[new_inst] + (self.id_pos[keep] - self.starts[self.id_inst[keep]])
-            id_inst = new_inst
-            if id_pos.size > 1 and not bool(np.all(id_pos[1:] > id_pos[:-1])):
-                perm = np.argsort(id_pos, kind="stable")
-                id_pos, id_inst = id_pos[perm], id_inst[perm]
+            # Each instruction's ids are contiguous in id_pos: gather their ranges in the
+            # new order, as for the words, so nothing needs sorting.
+            id_count = np.bincount(self.id_inst, minlength=n)
+            id_first = np.cumsum(id_count) - id_count
+            cnt = id_count[order_arr]
+            total_ids = int(cnt.sum())
+            out_first = np.cumsum(cnt) - cnt
+            src_ids = np.repeat(id_first[order_arr] - out_first, cnt) + \
+                np.arange(total_ids, dtype=np.int64)
+            id_inst = np.repeat(np.arange(order_arr.size, dtype=np.int64), cnt)
+            id_pos = starts[id_inst] + (self.id_pos[src_ids] - self.starts[self.id_inst[src_ids]])
         if remap is not None and id_pos.size:
             words[id_pos] = remap[words[id_pos]]
         return Module(
@@ -478,29 +499,24 @@ def concatenate(modules: Sequence[Module], shifts: Sequence[int], *, version: in
                 generator: int, bound: int) -> Module:
     """Concatenate instruction streams, adding shifts[k] to every id of module k."""
     np = _np()
-    words_parts, starts_parts, id_parts, inst_parts = [], [], [], []
-    word_base = 0
-    inst_base = 0
-    for m, shift in zip(modules, shifts, strict=True):
-        w = m.words.copy()
-        if shift:
-            w[m.id_pos] += np.uint32(shift)
-        words_parts.append(w)
-        starts_parts.append(m.starts + word_base)
-        id_parts.append(m.id_pos + word_base)
-        inst_parts.append(m.id_inst + inst_base)
-        word_base += int(m.words.size)
-        inst_base += len(m)
-    words = np.concatenate(words_parts) if words_parts else np.zeros(0, np.uint32)
-    starts = np.concatenate(starts_parts) if starts_parts else np.zeros(0, np.int64)
+    if not modules:
+        raise ValueError("nothing to concatenate")
+    word_base = np.cumsum([0] + [int(m.words.size) for m in modules])
+    inst_base = np.cumsum([0] + [len(m) for m in modules])
+    n_ids = np.array([int(m.id_pos.size) for m in modules], dtype=np.int64)
+    n_inst = np.array([len(m) for m in modules], dtype=np.int64)
+    words = np.concatenate([m.words for m in modules])
+    starts = np.concatenate([m.starts for m in modules]) + np.repeat(word_base[:-1], n_inst)
+    id_pos = np.concatenate([m.id_pos for m in modules]) + np.repeat(word_base[:-1], n_ids)
+    id_inst = np.concatenate([m.id_inst for m in modules]) + np.repeat(inst_base[:-1], n_ids)
+    words[id_pos] += np.repeat(np.asarray(shifts, dtype=np.uint32), n_ids)
     sizes = np.concatenate([m.sizes for m in modules]) if modules else np.zeros(0, np.int64)
     opcodes = np.concatenate([m.opcodes for m in modules]) if modules else np.zeros(0, np.int64)
     # Sections are recomputed by the caller's reordering; keep each module's own here.
     sections = np.concatenate([m.sections for m in modules]) if modules else np.zeros(0, np.int8)
     return Module(version=version, generator=generator, bound=bound, words=words,
                   starts=starts, sizes=sizes, opcodes=opcodes, sections=sections,
-                  id_pos=np.concatenate(id_parts) if id_parts else np.zeros(0, np.int64),
-                  id_inst=np.concatenate(inst_parts) if inst_parts else np.zeros(0, np.int64))
+                  id_pos=id_pos, id_inst=id_inst)
 
 
 def instruction_from_words(ws: Sequence[int], ctx: WalkContext) -> Instruction:

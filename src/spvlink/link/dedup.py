@@ -6,10 +6,11 @@
   decorations; global variables with the same BuiltIn in the same storage class;
 - identical OpString (remapped) and OpSource; identical decorations; one OpName per id.
 
-Definitions precede uses in the global section, so one forward pass canonicalises every
-operand before its user is keyed. An id used before its definition (recursive types
-through OpTypeForwardPointer) keys as itself: such types are merged only when their ids
-already agree, which is never wrong.
+Declarations are merged in vectorised groups, repeated to a fixpoint, so every operand
+is canonical when its user is keyed. Recursive types through OpTypeForwardPointer can
+never become equal this way (each side waits for the other), so they are kept apart:
+never wrong, only less merged. Spec constants merge only with equal decorations because
+the decoration set (SpecId) is part of every key.
 """
 
 from __future__ import annotations
@@ -17,11 +18,15 @@ from __future__ import annotations
 import numpy as np
 
 from ..ir import Module, Section
-from ..ir.layout import CONSTANT_OPCODES, SPEC_CONSTANT_OPCODES, TYPE_OPCODES
+from ..ir.layout import CONSTANT_OPCODES, TYPE_OPCODES
 from ..spec import Op
-from .facts import decorations
+from .facts import Decorations, decorations
 
-_MERGEABLE = TYPE_OPCODES | CONSTANT_OPCODES | {Op.Undef}
+# OpSpecConstantOp's layout depends on its embedded opcode, and a forward pointer has
+# no result: neither is merged.
+_TYPE_ARRAY = np.array(sorted(TYPE_OPCODES - {Op.TypeForwardPointer}), dtype=np.int64)
+_CONST_ARRAY = np.array(sorted((CONSTANT_OPCODES - {Op.SpecConstantOp}) | {Op.Undef}),
+                        dtype=np.int64)
 
 
 def deduplicate(m: Module) -> Module:
@@ -49,92 +54,118 @@ def deduplicate(m: Module) -> Module:
                 keep[i] = False
             seen_words.add(t)
 
-    # Types, constants, undefs and builtin variables, in one forward pass.
-    deco_key_cache: dict[int, tuple] = {}
-
-    def deco_key(target: int) -> tuple:
-        k = deco_key_cache.get(target)
-        if k is None:
-            rows = []
-            for j in decos.by_target.get(target, ()):
-                ws = m.inst_words(j)
-                rows.append((ws[0] & 0xFFFF, *ws[2:]))
-            k = tuple(sorted(rows))
-            deco_key_cache[target] = k
-        return k
-
-    glob = m.indices(Section.GLOBAL)
-    if glob.size:
-        g_first = int(glob[0])
-        g_last = int(glob[-1])
-        w0 = int(m.starts[g_first])
-        w1 = int(m.starts[g_last] + m.sizes[g_last])
-        words = m.words[w0:w1].tolist()
-        lo, hi = np.searchsorted(m.id_pos, [w0, w1])
-        idpos = (m.id_pos[lo:hi] - w0).tolist()
-        idinst = m.id_inst[lo:hi].tolist()
-        opcodes = m.opcodes[g_first:g_last + 1].tolist()
-        starts = (m.starts[g_first:g_last + 1] - w0).tolist()
-        sizes = m.sizes[g_first:g_last + 1].tolist()
-        seen: dict[tuple, int] = {}
-        forward: list[tuple[int, int]] = []
-        p = 0
-        n_ids = len(idpos)
-        for k, op in enumerate(opcodes):
-            i = g_first + k
-            s = starts[k]
-            e = s + sizes[k]
-            # Collect this instruction's id offsets.
-            ids_here = []
-            while p < n_ids and idinst[p] == i:
-                ids_here.append(idpos[p])
-                p += 1
-            if op == Op.TypeForwardPointer:
-                forward.append((i, words[s + 1]))
-                continue
-            if op not in _MERGEABLE and op != Op.Variable:
-                continue
-            has_type = op not in TYPE_OPCODES
-            rid_off = s + (2 if has_type else 1)
-            rid = words[rid_off]
-            if op == Op.Variable:
-                if rid not in decos.builtin or len(ids_here) != 2:
-                    continue
-            body = words[s:e]
-            for off in ids_here:
-                if off != rid_off:
-                    body[off - s] = canon[words[off]]
-            body[rid_off - s] = 0
-            gkey: tuple = tuple(body)
-            if op in TYPE_OPCODES or op in SPEC_CONSTANT_OPCODES or op == Op.Variable:
-                gkey = (gkey, deco_key(rid))
-            elif rid in decos.by_target:
-                gkey = (gkey, deco_key(rid))
-            first = seen.get(gkey)
-            if first is None:
-                seen[gkey] = rid
-            else:
-                canon[rid] = first
-                keep[i] = False
-        # A forward declaration of a pointer merged into an earlier one must go with it.
-        for i, ptr in forward:
-            if canon[ptr] != ptr:
-                keep[i] = False
-
+    merged = _merge_declarations(m, canon, keep, decos)
+    _dedup_debug_and_annotations(m, canon, keep, merged)
     remap[:] = np.asarray(canon, dtype=np.uint32)
-    m = m.select(np.flatnonzero(keep), remap=remap)
-    return _dedup_debug_and_annotations(m)
+    return m.select(np.flatnonzero(keep), remap=remap)
 
 
-def _dedup_debug_and_annotations(m: Module) -> Module:
-    """Identical OpString (remapped), OpSource, decorations; one OpName per id."""
-    keep = np.ones(len(m), dtype=bool)
-    canon = list(range(m.bound))
-    changed = False
+def _decoration_classes(m: Module, decos: Decorations) -> np.ndarray:
+    """Per id: 0 when undecorated, else a small number shared by equal decoration sets."""
+    classes = np.zeros(m.bound, dtype=np.int64)
+    numbers: dict[tuple, int] = {}
+    for target, idx in decos.by_target.items():
+        rows = []
+        for j in idx:
+            ws = m.inst_words(j)
+            rows.append((ws[0] & 0xFFFF, *ws[2:]))
+        classes[target] = numbers.setdefault(tuple(sorted(rows)), len(numbers) + 1)
+    return classes
+
+
+def _merge_declarations(m: Module, canon_list: list[int], keep: np.ndarray,
+                        decos: Decorations) -> np.ndarray:
+    """Types, constants, undefs and builtin variables, by structure and decorations.
+
+    Candidates are grouped by (opcode, word count), which fixes where their ids are; each
+    group is keyed as a matrix (ids replaced by their canonical id, the result id blanked,
+    a column for the decoration set) and merged with `np.unique`. Types go first, to a
+    fixpoint, then constants, then variables, so every operand is canonical when its
+    user is keyed. The first declaration of each key survives.
+    """
+    glob = m.indices(Section.GLOBAL)
+    canon = np.asarray(canon_list, dtype=np.int64)
+    if not glob.size:
+        return np.zeros(0, dtype=np.int64)
+    ops = m.opcodes[glob]
+    rid = m.result_ids[glob]
+    classes = _decoration_classes(m, decos)
+    builtin = np.zeros(m.bound, dtype=bool)
+    if decos.builtin:
+        builtin[list(decos.builtin)] = True
+    is_type = np.isin(ops, _TYPE_ARRAY)
+    is_const = np.isin(ops, _CONST_ARRAY)
+    is_var = (ops == Op.Variable) & builtin[rid] & (m.sizes[glob] == 4)
+    is_id_word = np.zeros(m.words.size, dtype=bool)
+    is_id_word[m.id_pos] = True
+    result_off = np.where(is_type, 1, 2)
+
+    for phase in (is_type, is_const, is_var):
+        members = glob[phase & (rid > 0)]
+        if not members.size:
+            continue
+        key = m.opcodes[members] * 65536 + m.sizes[members]
+        groups = [members[key == k] for k in np.unique(key).tolist()]
+        changed = True
+        while changed:
+            changed = False
+            for g in groups:
+                changed |= _merge_group(m, g, canon, classes, is_id_word,
+                                        int(result_off[np.searchsorted(glob, g[0])]))
+    rep_ids = m.result_ids[glob]
+    sel = (is_type | is_const | is_var) & (rep_ids > 0)
+    cand = glob[sel]
+    keep[cand] = canon[rep_ids[sel]] == rep_ids[sel]
+    # A forward declaration of a pointer merged into an earlier one goes with it.
+    fwd = glob[ops == Op.TypeForwardPointer]
+    if fwd.size:
+        ptr = m.words[m.starts[fwd] + 1].astype(np.int64)
+        keep[fwd] = canon[ptr] == ptr
+    canon_list[:] = canon.tolist()
+    # Ids that absorbed others: only their names and decorations can now repeat.
+    absorbed = cand[~keep[cand]]
+    return np.unique(canon[m.result_ids[absorbed]])
+
+
+def _merge_group(m: Module, g: np.ndarray, canon: np.ndarray, classes: np.ndarray,
+                 is_id_word: np.ndarray, result_off: int) -> bool:
+    if g.size < 2:
+        return False
+    size = int(m.sizes[g[0]])
+    cols = m.starts[g][:, None] + np.arange(size, dtype=np.int64)
+    rows = m.words[cols].astype(np.int64)
+    ids = is_id_word[cols]
+    rows[ids] = canon[rows[ids]]
+    rid = m.words[m.starts[g] + result_off].astype(np.int64)
+    rows[:, result_off] = classes[rid]  # the result id's place holds its decoration set
+    packed = np.ascontiguousarray(rows).view(np.dtype((np.void, rows.dtype.itemsize * size)))
+    _, first, inverse = np.unique(packed.ravel(), return_index=True, return_inverse=True)
+    rep = rid[first[inverse.ravel()]]
+    if np.array_equal(canon[rid], rep):
+        return False
+    canon[rid] = rep
+    return True
+
+
+def _dedup_debug_and_annotations(m: Module, canon: list[int], keep: np.ndarray,
+                                  merged: np.ndarray) -> None:
+    """Identical OpString (remapped), OpSource, decorations; one OpName per id.
+
+    Judged on the words as they will read after remapping. Only names and decorations
+    of ids that absorbed others can repeat, so only those (and the debug strings) are
+    looked at one by one.
+    """
+    debug = m.indices(Section.DEBUG_STRING)
+    names_annos = m.indices(Section.DEBUG_NAME, Section.ANNOTATION)
+    if names_annos.size and merged.size:
+        targets = m.words[m.starts[names_annos] + 1].astype(np.int64)
+        mapped = np.asarray(canon, dtype=np.int64)[targets]
+        names_annos = names_annos[np.isin(mapped, merged)]
+    else:
+        names_annos = names_annos[:0]
     strings: dict[tuple[int, ...], int] = {}
     seen: set[tuple[int, ...]] = set()
-    named: set[tuple[int, ...]] = set()
-    for i in m.indices(Section.DEBUG_STRING, Section.DEBUG_NAME, Section.ANNOTATION).tolist():
+    for i in np.concatenate([debug, names_annos]).tolist():
         ws = m.inst_words(i)
         op = ws[0] & 0xFFFF
         if op == Op.String:
@@ -145,25 +176,21 @@ def _dedup_debug_and_annotations(m: Module) -> Module:
             else:
                 canon[ws[1]] = first
                 keep[i] = False
-                changed = True
-        elif op == Op.Name:
-            if (ws[1],) in named:
-                keep[i] = False
-            named.add((ws[1],))
+            continue
+        if op in (Op.DecorationGroup, Op.GroupDecorate, Op.GroupMemberDecorate, Op.SourceContinued):
+            continue
+        if op == Op.Source and i + 1 < len(m) and int(m.opcodes[i + 1]) == Op.SourceContinued:
+            continue
+        if op == Op.Name:
+            t: tuple[int, ...] = (op, canon[ws[1]])
         elif op == Op.MemberName:
-            if (ws[1], ws[2], -1) in named:
-                keep[i] = False
-            named.add((ws[1], ws[2], -1))
-        elif op in (Op.Source, Op.SourceExtension) or int(m.sections[i]) == Section.ANNOTATION:
-            if op in (Op.DecorationGroup, Op.GroupDecorate, Op.GroupMemberDecorate):
-                continue
-            t = tuple(canon[w] if k == 3 and op == Op.Source else w for k, w in enumerate(ws))
-            if op == Op.Source and i + 1 < len(m) and int(m.opcodes[i + 1]) == Op.SourceContinued:
-                continue
-            if t in seen:
-                keep[i] = False
-            seen.add(t)
-    if keep.all() and not changed:
-        return m
-    remap = np.asarray(canon, dtype=np.uint32) if changed else None
-    return m.select(np.flatnonzero(keep), remap=remap)
+            t = (op, canon[ws[1]], ws[2])
+        elif op == Op.Source:
+            t = tuple(canon[w] if k == 3 else w for k, w in enumerate(ws))
+        elif op == Op.SourceExtension:
+            t = tuple(ws)
+        else:  # a decoration: the target remapped (OpDecorateId operands rarely repeat)
+            t = (ws[0], canon[ws[1]], *ws[2:])
+        if t in seen:
+            keep[i] = False
+        seen.add(t)

@@ -315,7 +315,7 @@ class _Assembler:
         value = 0
         params: list[OperandSpec] = []
         parts = word.split("|") if okind.is_bit_enum else [word]
-        found = []
+        found: list[int] = []
         for part in parts:
             e = okind.by_name.get(part)
             if e is None:
