@@ -89,6 +89,8 @@ class _Assembler:
         self.ext_names: dict[int, str] = {}
         self.insts: list[list[int]] = []
         self.inst_tokens: list[int] = []
+        self.generic = False
+        self.opname = ""
 
     # -- positions and errors -----------------------------------------------------------
 
@@ -176,6 +178,7 @@ class _Assembler:
 
     def instruction(self) -> list[int]:
         result: int | None = None
+        self.generic = False
         first = self.pos
         word, index = self.take("an instruction")
         if word[0] == "%" and self.pos < len(self.words) and self.words[self.pos] == "=":
@@ -202,7 +205,7 @@ class _Assembler:
         self.opname = info.opname
         self.opcode_token = index
         self.operands(info.operands, ws, result)
-        if not self.at_new_instruction():
+        if not self.at_new_instruction() and not self.words[self.pos].startswith("!"):
             raise _Fail(f"too many operands for {info.opname}: '{self.words[self.pos]}'",
                         self.pos)
         if len(ws) > 0xFFFF:
@@ -244,6 +247,8 @@ class _Assembler:
     def operands(self, specs: Sequence[OperandSpec], ws: list[int], result: int | None,
                  ext: ExtInstSet | None = None) -> None:
         for spec in specs:
+            if self.generic:
+                return
             if spec.kind == "IdResult":
                 assert result is not None
                 ws.append(result)
@@ -266,7 +271,11 @@ class _Assembler:
     def one(self, kind: str, ws: list[int], ext: ExtInstSet | None) -> None:
         word, index = self.take(kind)
         if word.startswith("!"):
+            # As in spirv-as: after a raw word, the grammar no longer says what follows, so
+            # the rest of the instruction is raw words, ids, integers and strings.
             ws.append(self.raw_word(word, index))
+            self.generic_operands(ws)
+            self.generic = True
             return
         if kind in ID_KINDS:
             ws.append(self.id_of(word, index))
