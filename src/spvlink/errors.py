@@ -38,6 +38,7 @@ class ParseError(SpvError):
             where.append(opname)
         full = f"{message} ({', '.join(where)})" if where else message
         super().__init__(full)
+        self.source: str | None = None  # the file, when the reader was told it
         self.offset = offset
         self.index = index
         self.opname = opname

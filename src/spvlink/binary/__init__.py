@@ -1,6 +1,6 @@
 """The binary codec: read(bytes) -> Module and write(Module) -> bytes."""
 
-from .reader import read
+from .reader import read, read_many
 from .writer import write
 
-__all__ = ["read", "write"]
+__all__ = ["read", "read_many", "write"]

@@ -13,6 +13,7 @@ This is the chokepoint where low-level failures become `ParseError`s.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from ..errors import ParseError
@@ -109,67 +110,136 @@ class _State:
                            ext_set_name=self.ext_names.get)
 
 
+class _Decoded:
+    """One module after the Python pass: header fields, words, instruction starts, plans."""
+
+    __slots__ = ("version", "generator", "bound", "schema", "words", "lst", "starts",
+                 "plan_of", "state")
+
+    def __init__(self, data: bytes | bytearray | memoryview) -> None:
+        import numpy as np
+
+        n_bytes = len(data)
+        if n_bytes == 0:
+            raise ParseError("empty input", offset=0)
+        if n_bytes % 4:
+            raise ParseError(f"length {n_bytes} is not a multiple of 4",
+                             offset=n_bytes - n_bytes % 4)
+        if n_bytes < HEADER_WORDS * 4:
+            raise ParseError(f"fewer than {HEADER_WORDS} header words ({n_bytes // 4})", offset=0)
+        arr = np.frombuffer(data, dtype="<u4")
+        magic = int(arr[0])
+        if magic == MAGIC:
+            arr = arr.astype(np.uint32)
+        elif magic == 0x03022307:
+            arr = arr.byteswap().astype(np.uint32)
+        else:
+            raise ParseError(f"bad magic number {magic:#010x}", offset=0)
+        version = int(arr[1])
+        major, minor = (version >> 16) & 0xFF, (version >> 8) & 0xFF
+        if version & 0xFF0000FF or major != 1 or minor > MAX_MINOR:
+            raise ParseError(f"unknown SPIR-V version word {version:#010x}", offset=4)
+        self.version, self.generator = version, int(arr[2])
+        self.bound, self.schema = int(arr[3]), int(arr[4])
+        self.words = arr[HEADER_WORDS:]
+        lst: list[int] = self.words.tolist()
+        n = len(lst)
+        starts: list[int] = []
+        plan_of: list[int] = []
+        add_start = starts.append
+        add_plan = plan_of.append
+        fixed_get = _fixed.get
+        state = _State(lst, starts)
+        pos = 0
+        while pos < n:
+            hdr = lst[pos]
+            p = fixed_get(hdr)
+            if p is None:
+                p = _slow(lst, pos, hdr, len(starts), state)
+            add_start(pos)
+            add_plan(p)
+            pos += hdr >> 16
+        if pos != n:
+            last = starts[-1]
+            raise ParseError(
+                f"instruction of {lst[last] >> 16} words runs past the end of the module",
+                offset=(HEADER_WORDS + last) * 4, index=len(starts) - 1,
+                opname=grammar().opname(lst[last] & 0xFFFF))
+        self.lst, self.starts, self.plan_of, self.state = lst, starts, plan_of, state
+
+
 def read(data: bytes | bytearray | memoryview, *, source: str | None = None) -> Module:
     """Decode a little- or big-endian SPIR-V binary."""
     import numpy as np
 
-    n_bytes = len(data)
-    if n_bytes == 0:
-        raise ParseError("empty input", offset=0)
-    if n_bytes % 4:
-        raise ParseError(f"length {n_bytes} is not a multiple of 4", offset=n_bytes - n_bytes % 4)
-    if n_bytes < HEADER_WORDS * 4:
-        raise ParseError(f"fewer than {HEADER_WORDS} header words ({n_bytes // 4})", offset=0)
-    arr = np.frombuffer(data, dtype="<u4")
-    magic = int(arr[0])
-    if magic == MAGIC:
-        arr = arr.astype(np.uint32)
-    elif magic == 0x03022307:
-        arr = arr.byteswap().astype(np.uint32)
-    else:
-        raise ParseError(f"bad magic number {magic:#010x}", offset=0)
-    version = int(arr[1])
-    major, minor = (version >> 16) & 0xFF, (version >> 8) & 0xFF
-    if version & 0xFF0000FF or major != 1 or minor > MAX_MINOR:
-        raise ParseError(f"unknown SPIR-V version word {version:#010x}", offset=4)
-    generator, bound, schema = int(arr[2]), int(arr[3]), int(arr[4])
-    words = arr[HEADER_WORDS:]
-    lst: list[int] = words.tolist()
-    n = len(lst)
-
-    starts: list[int] = []
-    plan_of: list[int] = []
-    add_start = starts.append
-    add_plan = plan_of.append
-    fixed_get = _fixed.get
-    state = _State(lst, starts)
-    pos = 0
-    while pos < n:
-        hdr = lst[pos]
-        p = fixed_get(hdr)
-        if p is None:
-            p = _slow(lst, pos, hdr, len(starts), state)
-        add_start(pos)
-        add_plan(p)
-        pos += hdr >> 16
-    if pos != n:
-        last = starts[-1]
-        raise ParseError(
-            f"instruction of {lst[last] >> 16} words runs past the end of the module",
-            offset=(HEADER_WORDS + last) * 4, index=len(starts) - 1,
-            opname=grammar().opname(lst[last] & 0xFFFF))
-
-    st = np.array(starts, dtype=np.int64)
-    plans_arr = np.array(plan_of, dtype=np.int64)
+    d = _Decoded(data)
+    words = d.words
+    st = np.array(d.starts, dtype=np.int64)
+    plans_arr = np.array(d.plan_of, dtype=np.int64)
     sizes = (words[st] >> 16).astype(np.int64) if st.size else np.zeros(0, np.int64)
     opcodes = (words[st] & 0xFFFF).astype(np.int64) if st.size else np.zeros(0, np.int64)
-    _check_constant_widths(words, st, sizes, opcodes, lst, state)
+    _check_constant_widths(words, st, sizes, opcodes, d.lst, d.state)
     id_pos, id_inst = _expand_ids(st, plans_arr)
-    _check_ids(words, id_pos, id_inst, st, opcodes, bound)
-    return Module(version=version, generator=generator, bound=bound, schema=schema,
+    _check_ids(words, id_pos, id_inst, st, opcodes, d.bound)
+    return Module(version=d.version, generator=d.generator, bound=d.bound, schema=d.schema,
                   words=words, starts=st, sizes=sizes, opcodes=opcodes,
                   sections=compute_sections(opcodes), id_pos=id_pos, id_inst=id_inst,
                   source=source)
+
+
+def read_many(datas: Sequence[bytes | bytearray | memoryview],
+              sources: Sequence[str | None] | None = None) -> list[Module]:
+    """Read many modules at once: the Python pass per module, the numpy work once for all.
+
+    The modules share storage (views into common arrays); treat them as read-only, as
+    every Module. A module that fails a check is read again alone, for the precise error.
+    """
+    import numpy as np
+
+    srcs = list(sources) if sources is not None else [None] * len(datas)
+    if len(datas) < 4:
+        return [read(d, source=s) for d, s in zip(datas, srcs, strict=True)]
+    decoded = []
+    for k, data in enumerate(datas):
+        try:
+            decoded.append(_Decoded(data))
+        except ParseError as exc:
+            exc.source = srcs[k]
+            raise
+    n_words = np.array([d.words.size for d in decoded], dtype=np.int64)
+    n_inst = np.array([len(d.starts) for d in decoded], dtype=np.int64)
+    word_base = np.concatenate([[0], np.cumsum(n_words)])
+    inst_base = np.concatenate([[0], np.cumsum(n_inst)])
+    words = np.concatenate([d.words for d in decoded])
+    local_starts = np.array([s for d in decoded for s in d.starts], dtype=np.int64)
+    st = local_starts + np.repeat(word_base[:-1], n_inst)
+    plans_arr = np.array([p for d in decoded for p in d.plan_of], dtype=np.int64)
+    sizes = (words[st] >> 16).astype(np.int64)
+    opcodes = (words[st] & 0xFFFF).astype(np.int64)
+    id_pos, id_inst = _expand_ids(st, plans_arr)
+    module_of_id = np.repeat(np.arange(len(decoded)), np.bincount(
+        np.searchsorted(inst_base[1:], id_inst, side="right"), minlength=len(decoded)))
+    bounds = np.array([d.bound for d in decoded], dtype=np.int64)
+    ids = words[id_pos]
+    bad_ids = (ids == 0) | (ids >= bounds[module_of_id])
+    scope = np.repeat(np.arange(len(decoded), dtype=np.int64), n_inst)
+    if bad_ids.any() or not _constant_widths_ok(words, st, sizes, opcodes, scope):
+        for data, src in zip(datas, srcs, strict=True):
+            read(data, source=src)  # raises with the exact place
+    id_count = np.bincount(module_of_id, minlength=len(decoded))
+    id_base = np.concatenate([[0], np.cumsum(id_count)])
+    out = []
+    for k, d in enumerate(decoded):
+        i0, i1 = int(inst_base[k]), int(inst_base[k + 1])
+        j0, j1 = int(id_base[k]), int(id_base[k + 1])
+        w0 = int(word_base[k])
+        ops = opcodes[i0:i1]
+        out.append(Module(
+            version=d.version, generator=d.generator, bound=d.bound, schema=d.schema,
+            words=words[w0:int(word_base[k + 1])], starts=local_starts[i0:i1],
+            sizes=sizes[i0:i1], opcodes=ops, sections=compute_sections(ops),
+            id_pos=id_pos[j0:j1] - w0, id_inst=id_inst[j0:j1] - i0, source=srcs[k]))
+    return out
 
 
 def _expand_ids(starts: Any, plan_of: Any) -> tuple[Any, Any]:
@@ -204,17 +274,36 @@ def _fail_at(lst: list[int], start: int, index: int, state: _State) -> ParseErro
 
 def _check_constant_widths(words: Any, starts: Any, sizes: Any, opcodes: Any,
                            lst: list[int], state: _State) -> None:
+    bad = _bad_constant(words, starts, sizes, opcodes)
+    if bad is not None:
+        raise _fail_at(lst, int(starts[bad]), bad, state)
+
+
+def _constant_widths_ok(words: Any, starts: Any, sizes: Any, opcodes: Any, scope: Any) -> bool:
+    return _bad_constant(words, starts, sizes, opcodes, scope) is None
+
+
+def _bad_constant(words: Any, starts: Any, sizes: Any, opcodes: Any,
+                  scope: Any = None) -> int | None:
+    """Index of the first OpConstant/OpSpecConstant whose width disagrees with its type.
+
+    `scope` numbers the module of each instruction when several are checked at once, so
+    that ids are looked up in their own module.
+    """
     import numpy as np
 
-    consts = np.flatnonzero(np.isin(opcodes, list(_CONSTANT_OPS)))
+    consts = np.flatnonzero((opcodes == Op.Constant) | (opcodes == Op.SpecConstant))
     if not consts.size:
-        return
+        return None
     types = np.flatnonzero(np.isin(opcodes, list(_WIDTH_OPS)))
     type_ids = words[starts[types] + 1].astype(np.int64)
+    rtype = words[starts[consts] + 1].astype(np.int64)
+    if scope is not None:
+        type_ids = type_ids + (scope[types] << 32)
+        rtype = rtype + (scope[consts] << 32)
     order = np.argsort(type_ids)
     type_ids = type_ids[order]
     type_widths = words[starts[types] + 2].astype(np.int64)[order]
-    rtype = words[starts[consts] + 1].astype(np.int64)
     if type_ids.size:
         at = np.minimum(np.searchsorted(type_ids, rtype), type_ids.size - 1)
         w = np.where(type_ids[at] == rtype, type_widths[at], 0)
@@ -223,8 +312,8 @@ def _check_constant_widths(words: Any, starts: Any, sizes: Any, opcodes: Any,
     expected = np.where(w > 32, 5, 4)
     bad = (w == 0) | (sizes[consts] != expected)
     if bad.any():
-        i = int(consts[np.argmax(bad)])
-        raise _fail_at(lst, int(starts[i]), i, state)
+        return int(consts[np.argmax(bad)])
+    return None
 
 
 def _check_ids(words: Any, id_pos: Any, id_inst: Any, starts: Any, opcodes: Any,
@@ -242,6 +331,35 @@ def _check_ids(words: Any, id_pos: Any, id_inst: Any, starts: Any, opcodes: Any,
         what = "id 0 is not a valid id" if value == 0 else f"id {value} is not below the bound {bound}"
         raise ParseError(what, offset=(HEADER_WORDS + int(id_pos[j])) * 4, index=i,
                          opname=grammar().opname(int(opcodes[i])))
+
+
+_STRING_FAST = frozenset({Op.Name, Op.MemberName, Op.Decorate})
+_LINKAGE_ATTRIBUTES = 41
+
+
+def _has_zero_byte(w: int) -> bool:
+    return ((w - 0x01010101) & 0xFFFFFFFF & ~w & 0x80808080) != 0
+
+
+def _string_ends_at(ws: list[int], first: int, end: int) -> bool:
+    """True when words [first, end) hold exactly one NUL-terminated string."""
+    if end <= first or not _has_zero_byte(ws[end - 1]):
+        return False
+    return not any(_has_zero_byte(w) for w in ws[first:end - 1])
+
+
+def _string_fast(ws: list[int], opcode: int) -> int | None:
+    """The plan of the commonest string-bearing instructions without a grammar walk
+    (OpName, OpMemberName, LinkageAttributes); None sends the instruction to the walk."""
+    wc = len(ws)
+    if opcode == Op.Name:
+        ok = _string_ends_at(ws, 2, wc)
+    elif opcode == Op.MemberName:
+        ok = wc >= 4 and _string_ends_at(ws, 3, wc)
+    else:  # OpDecorate %target LinkageAttributes "name" LinkageType
+        ok = wc >= 5 and ws[2] == _LINKAGE_ATTRIBUTES and ws[-1] in (0, 1, 2) \
+            and _string_ends_at(ws, 3, wc - 1)
+    return _intern([1]) if ok else None
 
 
 def _compile_check(off: int, kind: OperandKind) -> tuple[int, frozenset[int] | None, int]:
@@ -270,6 +388,11 @@ def _slow(lst: list[int], pos: int, hdr: int, index: int, state: _State) -> int:
     if opcode not in g.instructions:
         raise fail(f"unknown opcode {opcode}")
     ws = lst[pos:pos + wc]
+
+    if opcode in _STRING_FAST:
+        p = _string_fast(ws, opcode)
+        if p is not None:
+            return p
 
     checked = _checked.get(hdr)
     if checked is not None:
