@@ -55,7 +55,6 @@ OpName %scale "scale"
 OpName %data "data"
 OpName %p "p"
 OpDecorate %scale LinkageAttributes "scale" Import
-OpDecorate %p RelaxedPrecision
 OpDecorate %gid BuiltIn GlobalInvocationId
 OpDecorate %rta ArrayStride 4
 OpMemberDecorate %buf 0 Offset 0
@@ -102,7 +101,7 @@ def test_import_binds_to_export_and_dead_code_goes() -> None:
     assert "OpFunctionCall %uint %scale" in text
     assert not any("LinkageAttributes" in x for x in lines)
     assert "OpCapability Linkage" not in text
-    assert "RelaxedPrecision" not in text  # the import parameter's decoration
+    assert '"p"' not in text  # the import parameter's name
     assert '"unused"' not in text  # an export no entry point reaches
     assert "OpIAdd" not in text  # an unused pure instruction in a live function
     # Types and constants repeated by both inputs appear once.
@@ -209,6 +208,16 @@ def test_decoration_mismatch() -> None:
                                 "defined by m1.spv: RelaxedPrecision"]
 
 
+def test_parameter_decoration_mismatch() -> None:
+    main2 = MAIN.replace('OpDecorate %gid BuiltIn', 'OpDecorate %p RelaxedPrecision\nOpDecorate %gid BuiltIn')
+    with pytest.raises(DecorationMismatch) as info:
+        link_asm(main2, LIB)
+    assert str(info.value) == ('decorations of symbol "scale" (parameter 0) differ between '
+                               'import and definition')
+    assert info.value.notes == ["imported by m0.spv: RelaxedPrecision",
+                                "defined by m1.spv: no decorations"]
+
+
 def test_library_mode_keeps_exports() -> None:
     r = link_asm(MAIN, LIB, create_library=True, spirv_metadata="full")
     text = dis(r.module)  # type: ignore[arg-type]
@@ -299,3 +308,49 @@ def test_id_overflow() -> None:
     m = asm(LIB, "huge.spv").with_header(bound=0x90000000)
     with pytest.raises(LinkError, match="more than fit in 32 bits"):
         link([m, m.with_header(bound=0x90000000)])
+
+
+def test_func_param_attr_is_ignored_when_comparing() -> None:
+    def kernel_lib(attr: str) -> str:
+        return f"""
+OpCapability Addresses
+OpCapability Kernel
+OpCapability Linkage
+OpMemoryModel Physical64 OpenCL
+OpDecorate %f LinkageAttributes "f" Export
+{attr}
+%uint = OpTypeInt 32 0
+%fn = OpTypeFunction %uint %uint
+%f = OpFunction %uint None %fn
+%x = OpFunctionParameter %uint
+%l = OpLabel
+OpReturnValue %x
+OpFunctionEnd
+"""
+    user = """
+OpCapability Addresses
+OpCapability Kernel
+OpCapability Linkage
+OpMemoryModel Physical64 OpenCL
+OpEntryPoint Kernel %k "k"
+OpDecorate %f LinkageAttributes "f" Import
+OpDecorate %y FuncParamAttr Zext
+%uint = OpTypeInt 32 0
+%c = OpConstant %uint 1
+%void = OpTypeVoid
+%fn = OpTypeFunction %uint %uint
+%kfn = OpTypeFunction %void
+%f = OpFunction %uint None %fn
+%y = OpFunctionParameter %uint
+OpFunctionEnd
+%k = OpFunction %void None %kfn
+%l = OpLabel
+%r = OpFunctionCall %uint %f %c
+OpReturn
+OpFunctionEnd
+"""
+    r = link_asm(user, kernel_lib(""), env="spv1.0")
+    assert_valid(r.module, "opencl1.2")  # type: ignore[arg-type]
+    r = link_asm(user, kernel_lib("OpDecorate %x FuncParamAttr Sext"), env="spv1.0")
+    text = dis(r.module)  # type: ignore[arg-type]
+    assert "FuncParamAttr Sext" in text and "Zext" not in text  # the export keeps its own

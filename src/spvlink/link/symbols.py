@@ -134,15 +134,32 @@ def resolve(m: Module, origin: Callable[[int], str], *, create_library: bool,
                 notes=[f"{what} by {origin(imp.target)}: {describe_type(m, ti, defs)}",
                        f"defined by {origin(exp.target)}: {describe_type(m, te, defs)}"]))
             return False
-        di = decoration_key(m, decos.by_target.get(imp.target, []), skip_param_attr=True)
-        de = decoration_key(m, decos.by_target.get(exp.target, []), skip_param_attr=True)
-        if di != de:
-            problems.append(DecorationMismatch(
-                f"decorations of symbol \"{imp.name}\" differ between import and definition",
-                notes=[f"{what} by {origin(imp.target)}: {_describe_decos(di)}",
-                       f"defined by {origin(exp.target)}: {_describe_decos(de)}"]))
-            return False
+        pairs = [(imp.target, exp.target, "")]
+        if imp.is_function:
+            params_i, params_e = params_of(imp.target), params_of(exp.target)
+            pairs += [(a, b, f" (parameter {k})")
+                      for k, (a, b) in enumerate(zip(params_i, params_e, strict=False))]
+        for a, b, where in pairs:
+            di = decoration_key(m, decos.by_target.get(a, []), skip_param_attr=True)
+            de = decoration_key(m, decos.by_target.get(b, []), skip_param_attr=True)
+            if di != de:
+                problems.append(DecorationMismatch(
+                    f"decorations of symbol \"{imp.name}\"{where} differ between import and "
+                    f"definition",
+                    notes=[f"{what} by {origin(imp.target)}: {_describe_decos(di)}",
+                           f"defined by {origin(exp.target)}: {_describe_decos(de)}"]))
+                return False
         return True
+
+    def params_of(fn_id: int) -> list[int]:
+        k = fn_index[fn_id]
+        first, last = int(fns.first[k]), int(fns.last[k])
+        out = []
+        for i in range(first + 1, last):
+            if int(m.opcodes[i]) != Op.FunctionParameter:
+                break
+            out.append(int(m.result_ids[i]))
+        return out
 
     unresolved: list[Symbol] = []
     for imp in imports:
