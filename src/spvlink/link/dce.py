@@ -66,17 +66,37 @@ def eliminate_dead_code(m: Module, *, extra_roots: Iterable[int] = (),
     strong = (glob | is_fn_inst)[src_inst] & ~weak[src_inst]
     edge_src = slot[src_inst[strong]]
     edge_dst = def_slot[dst_id[strong]]
-    ok = edge_dst >= 0
+    ok = (edge_dst >= 0) & (edge_dst != edge_src)  # uses inside one function are no edges
     edge_src, edge_dst = edge_src[ok], edge_dst[ok]
     indptr = np.searchsorted(edge_src, np.arange(n + 1, dtype=np.int64))
 
     alive = np.zeros(n, dtype=bool)
 
+    # The call graph can be as deep as the input is long (a chain of modules), so it is
+    # walked in Python; everything else is shallow and expands a whole frontier at once.
+    is_fn_slot = np.zeros(n, dtype=bool)
+    is_fn_slot[fns.first] = True
+    calls = is_fn_slot[edge_src] & is_fn_slot[edge_dst]
+    callees: dict[int, list[int]] = {}
+    for a, b in zip(edge_src[calls].tolist(), edge_dst[calls].tolist(), strict=True):
+        callees.setdefault(a, []).append(b)
+
     def visit(seeds: np.ndarray) -> None:
         frontier = np.unique(seeds[(seeds >= 0) & ~alive[seeds]])
         while frontier.size:
-            alive[frontier] = True
-            lo, hi = indptr[frontier], indptr[frontier + 1]
+            stack = frontier[is_fn_slot[frontier]].tolist()
+            reached = []
+            while stack:
+                f = stack.pop()
+                if alive[f]:
+                    continue
+                alive[f] = True
+                reached.append(f)
+                stack.extend(g for g in callees.get(f, ()) if not alive[g])
+            plain = frontier[~is_fn_slot[frontier]]
+            alive[plain] = True
+            new = np.concatenate([plain, np.asarray(reached, dtype=np.int64)])
+            lo, hi = indptr[new], indptr[new + 1]
             cnt = hi - lo
             total = int(cnt.sum())
             if not total:
@@ -84,8 +104,7 @@ def eliminate_dead_code(m: Module, *, extra_roots: Iterable[int] = (),
             first = np.cumsum(cnt) - cnt
             idx = np.repeat(lo - first, cnt) + np.arange(total, dtype=np.int64)
             nxt = edge_dst[idx]
-            nxt = nxt[~alive[nxt]]
-            frontier = np.unique(nxt)
+            frontier = np.unique(nxt[~alive[nxt]])
 
     # Roots.
     eps = m.indices(Section.ENTRY_POINT)
