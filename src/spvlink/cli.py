@@ -215,9 +215,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", metavar="FILE", help="assembly text, or - for stdin")
     p.add_argument("-o", "--output", metavar="OUT", default="out.spv",
                    help="output module (default out.spv; - is stdout)")
-    _add_target_env(p, "spv1.6", "SPIR-V version from the environment (default spv1.6)")
+    _add_target_env(p, None, "SPIR-V version from the environment (default: the text's "
+                             "'; Version:' comment, else 1.6)")
     p.add_argument("--keep-header", action="store_true",
-                   help="restore generator and bound from the text's header comments")
+                   help="take generator, bound and numeric ids from the text's header comments")
+    p.add_argument("--preserve-numeric-ids", action="store_true",
+                   help="%%5 stays id 5, as spirv-as --preserve-numeric-ids")
     p.set_defaults(func=cmd_as)
 
     # info ------------------------------------------------------------------------------
@@ -387,7 +390,7 @@ def cmd_val(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         try:
             validate(data, args.target_env, validator_options(args))
         except ValidationError as exc:
-            _diagnostic("error", f"{name}: {exc.message}", exc.notes)
+            _diagnostic("error", f"{name}: {exc.message.removeprefix('error: ')}", exc.notes)
             ok = False
     return 0 if ok else 1
 
@@ -452,8 +455,9 @@ def cmd_as(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
         raise InputError(f"{label}: not UTF-8 text (byte offset {exc.start})") from None
     try:
-        m = assemble(text, version=_version_of_env(args.target_env),
-                     keep_header=args.keep_header)
+        version = _version_of_env(args.target_env) if args.target_env else None
+        m = assemble(text, version=version, keep_header=args.keep_header,
+                     preserve_numeric_ids=args.preserve_numeric_ids or None)
     except AssemblyError as exc:
         exc.message = f"{label}:{exc.message}"
         raise
