@@ -7,10 +7,10 @@ import struct
 
 import numpy as np
 import pytest
-from helpers import CORPUS, spirv_as
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from helpers import CORPUS, spirv_as
 from spvlink.binary import read, write
 from spvlink.errors import ParseError
 from spvlink.ir import Module

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from helpers import asm, assert_valid, body, dis, link_asm
 
+from helpers import asm, assert_valid, body, dis, link_asm
 from spvlink.binary import write
 from spvlink.errors import (
     DecorationMismatch,

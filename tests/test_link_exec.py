@@ -9,9 +9,20 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import vkrun
-from helpers import CORPUS, PREFIX, asm, assert_valid, body, dis, spirv_as, spirv_dis, spirv_val, tool
 
+import vkrun
+from helpers import (
+    CORPUS,
+    PREFIX,
+    asm,
+    assert_valid,
+    body,
+    dis,
+    spirv_as,
+    spirv_dis,
+    spirv_val,
+    tool,
+)
 from spvlink.binary import read, write
 from spvlink.link import LinkOptions, link
 

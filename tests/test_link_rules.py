@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from helpers import asm, assert_valid, body, dis, link_asm
-
 from spvlink.binary import write
 from spvlink.link import LinkOptions, link
 from spvlink.link.split import file_stem, file_stems

@@ -6,7 +6,6 @@ import sys
 from typing import Any
 
 from helpers import asm
-
 from spvlink.ir import Module
 from spvlink.link import LinkOptions, link
 

