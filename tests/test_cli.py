@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import CORPUS, ROOT, spirv_as, spirv_dis, spirv_val
 
+from helpers import CORPUS, ROOT, spirv_as, spirv_dis, spirv_val
 from spvlink import cli
 from spvlink.archive import read_archive
 from spvlink.binary import read
@@ -571,7 +571,7 @@ def test_archive_round_trip(cwd: Path, capsys: pytest.CaptureFixture[str]) -> No
     members = read_archive(first)
     assert [n for n, _ in members] == ["lib.rmeta", long_name.name, IMPORTS.name]
     code, out, _ = main(capsys, "archive", "--list", "lib.rlib")
-    assert out.splitlines() == [f"lib.rmeta\t9", f"{long_name.name}\t{EXPORTS.stat().st_size}",
+    assert out.splitlines() == ["lib.rmeta\t9", f"{long_name.name}\t{EXPORTS.stat().st_size}",
                                 f"{IMPORTS.name}\t{IMPORTS.stat().st_size}"]
     (cwd / "x").mkdir()
     assert main(capsys, "archive", "--extract", "lib.rlib", "-C", "x")[0] == 0

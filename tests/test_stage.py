@@ -1,0 +1,232 @@
+"""The link stage from Python (`spvlink.stage`): results, the optimiser and validator paths."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+import spvlink.link
+import spvlink.tools
+from helpers import CORPUS, ROOT, spirv_as, spirv_dis, spirv_val
+from spvlink.errors import InputError, LinkError, ParseError, ValidationError
+from spvlink.stage import (
+    CompileResult,
+    InvalidModules,
+    StageOptions,
+    compile_result_json,
+    per_entry_dir,
+    run_stage,
+    write_atomic,
+)
+
+SPV = CORPUS / "spv"
+EXPORTS = SPV / "linkage_exports.spv"
+IMPORTS = SPV / "linkage_imports.spv"
+GVS = sorted(SPV.glob("*.gVS.spv"))
+
+
+@pytest.fixture(scope="module")
+def multi(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    p = tmp_path_factory.mktemp("m") / "multi.spv"
+    p.write_bytes(spirv_as((ROOT / "examples" / "asm" / "multi_entry.spvasm").read_text(),
+                           "spv1.3"))
+    return p
+
+
+def test_single_result(tmp_path: Path) -> None:
+    out = tmp_path / "linked.spv"
+    res = run_stage([EXPORTS, IMPORTS], StageOptions(output=out, target_env="vulkan1.2",
+                                                     json=tmp_path / "r.json"))
+    assert isinstance(res, CompileResult)
+    assert res.module == out and res.entry_points == ["main"]
+    assert res.binary == out.read_bytes() and res.warnings == []
+    assert res.json_path == tmp_path / "r.json"
+    assert json.loads(res.json_path.read_text()) == {"entry_points": ["main"],
+                                                     "module": out.as_posix()}
+    names = [n for n, _ in res.timings]
+    assert "read inputs" in names and "spirv-opt" in names and "spirv-val" in names
+
+
+def test_per_entry_point_result(tmp_path: Path, multi: Path) -> None:
+    res = run_stage([multi], StageOptions(output=tmp_path / "s.spv", module_output="multiple"))
+    assert isinstance(res.module, dict)
+    assert res.entry_points == ["double_it", "square", "add_index"]
+    assert res.module == {e: tmp_path / "s.spvs" / f"{e}.spv" for e in res.entry_points}
+    assert set(res.binaries) == set(res.entry_points)
+    assert res.json_path == tmp_path / "s.spv.json"
+    assert res.json_path.read_text() == res.to_json()
+
+
+def test_output_none_returns_binary(multi: Path) -> None:
+    res = run_stage([multi], StageOptions(output=None))
+    assert res.module is None and res.binary is not None
+    assert spirv_val(res.binary, "vulkan1.1") is None
+    with pytest.raises(InputError):
+        run_stage([multi], StageOptions(output=None, module_output="per-entry-point"))
+
+
+def test_compile_result_json_exact() -> None:
+    assert compile_result_json(["b", "a"], "out.spv") == \
+        '{"entry_points":["b","a"],"module":"out.spv"}'
+    assert compile_result_json(["b", "a"], {"b": "o/b.spv", "a": "o/a.spv"}) == \
+        '{"entry_points":["b","a"],"module":{"a":"o/a.spv","b":"o/b.spv"}}'
+    # serde_json writes non-ASCII as is and escapes control characters as \u00XX.
+    assert compile_result_json(["é\x01"], "ü.spv") == \
+        '{"entry_points":["é\\u0001"],"module":"ü.spv"}'
+
+
+def test_per_entry_dir() -> None:
+    assert per_entry_dir("out.spv") == Path("out.spvs")
+    assert per_entry_dir("a/b.bin") == Path("a/b.bin.spvs")
+
+
+def test_options_checked() -> None:
+    with pytest.raises(InputError):
+        StageOptions(opt_level="4")
+    with pytest.raises(InputError):
+        StageOptions(module_output="two")
+    with pytest.raises(InputError):
+        StageOptions(spirv_metadata="some")
+    assert StageOptions(opt_level=2).opt_level == "2"  # type: ignore[arg-type]
+    assert StageOptions(module_output="multiple").module_output == "per-entry-point"
+    o = StageOptions()
+    assert (o.relax_struct_store and o.relax_logical_pointer and o.relax_block_layout
+            and o.uniform_buffer_standard_layout and o.scalar_block_layout
+            and o.skip_block_layout and o.target_env == "spv1.6")
+
+
+def test_spirv_opt_rule() -> None:
+    assert StageOptions().spirv_opt_reason() is not None  # debug info off, metadata none
+    assert StageOptions(debuginfo=True).spirv_opt_reason() is None
+    assert StageOptions(spirv_metadata="full").spirv_opt_reason() is None
+    assert StageOptions(debuginfo=True, opt_level="s").spirv_opt_reason() is not None
+
+
+def test_errors_raise(tmp_path: Path) -> None:
+    with pytest.raises(LinkError) as e:
+        run_stage([IMPORTS], StageOptions(output=tmp_path / "x.spv"))
+    assert len(e.value.errors) == 3
+    with pytest.raises(InputError, match="no such file"):
+        run_stage([tmp_path / "nope.spv"], StageOptions(output=tmp_path / "x.spv"))
+    bad = tmp_path / "bad.spv"
+    bad.write_bytes(b"\x03\x02\x23\x07" + b"\0" * 9)
+    with pytest.raises(ParseError, match=str(bad)):
+        run_stage([bad], StageOptions(output=tmp_path / "x.spv"))
+    assert not (tmp_path / "x.spv").exists()
+
+
+# ---------------------------------------------------------------------------------------
+# The optimiser path
+
+
+@pytest.mark.parametrize("path", GVS[:3], ids=lambda p: p.name)
+def test_glslang_gvs_through_spirv_opt(tmp_path: Path, path: Path) -> None:
+    """The linker strips NonSemantic.Shader.DebugInfo.100 before spirv-opt sees the module,
+    so spirv-opt's --strip-debug does not crash on it."""
+    assert "NonSemantic.Shader.DebugInfo.100" in spirv_dis(path.read_bytes())
+    res = run_stage([path], StageOptions(output=tmp_path / "o.spv", target_env="vulkan1.1"))
+    assert res.warnings == []
+    assert "spirv-opt" in [n for n, _ in res.timings]
+    assert "DebugInfo" not in spirv_dis((tmp_path / "o.spv").read_bytes())
+
+
+def test_spirv_opt_signal_keeps_unoptimised(tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make the linker keep glslang's debug info, so that spirv-opt 2025.5 really crashes on
+    --strip-debug: the stage warns and writes the unoptimised module."""
+    monkeypatch.setattr(spvlink.link, "strip_metadata", lambda m, **kw: m)
+    path = SPV / "vec_add.gVS.spv"
+    res = run_stage([path], StageOptions(output=tmp_path / "o.spv", validate=False))
+    if not res.warnings:
+        pytest.skip("this spirv-opt does not crash on -gVS input")
+    assert len(res.warnings) == 1
+    assert res.warnings[0].startswith(f"spirv-opt failed on {tmp_path / 'o.spv'}, keeping the "
+                                      "unoptimised module: spirv-opt was killed by SIG")
+    plain = run_stage([path], StageOptions(output=tmp_path / "p.spv", spirv_opt=False,
+                                           validate=False))
+    assert (tmp_path / "o.spv").read_bytes() == (tmp_path / "p.spv").read_bytes()
+    assert plain.warnings and "--no-spirv-opt" in plain.warnings[0]
+
+
+@pytest.mark.parametrize("script,expect", [
+    ("echo 'fake failure' >&2; exit 3", "spirv-opt failed (exit status 3): fake failure"),
+    ("kill -SEGV $$", "spirv-opt was killed by SIGSEGV"),
+])
+def test_spirv_opt_failure_warns(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                 script: str, expect: str) -> None:
+    fake = tmp_path / "spirv-opt"
+    fake.write_text(f"#!/bin/sh\ncat >/dev/null\n{script}\n")
+    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+    real = spvlink.tools.tool_path
+    monkeypatch.setattr(spvlink.tools, "tool_path",
+                        lambda name: fake if name == "spirv-opt" else real(name))
+    res = run_stage([EXPORTS, IMPORTS], StageOptions(output=tmp_path / "o.spv", opt_level="2"))
+    assert len(res.warnings) == 1 and expect in res.warnings[0]
+    assert str(tmp_path / "o.spv") in res.warnings[0]
+    ref = run_stage([EXPORTS, IMPORTS], StageOptions(output=tmp_path / "r.spv",
+                                                     spirv_opt=False))
+    assert (tmp_path / "o.spv").read_bytes() == (tmp_path / "r.spv").read_bytes()
+    assert ref.warnings
+
+
+# ---------------------------------------------------------------------------------------
+# The validator path
+
+
+def test_validation_error_writes_module(tmp_path: Path) -> None:
+    out = tmp_path / "o.spv"
+    with pytest.raises(ValidationError) as e:
+        run_stage([EXPORTS, IMPORTS], StageOptions(output=out, target_env="vulkan1.0"))
+    assert str(out) in e.value.message and "Invalid SPIR-V binary version 1.5" in e.value.message
+    assert out.exists()
+    assert not (tmp_path / "o.spv.json").exists()
+
+
+def test_several_invalid_modules(tmp_path: Path, multi: Path) -> None:
+    with pytest.raises(InvalidModules) as e:
+        run_stage([multi], StageOptions(output=tmp_path / "o.spv", target_env="vulkan1.0",
+                                        module_output="per-entry-point"))
+    assert len(e.value.errors) == 3
+    assert all("o.spvs" in err.message for err in e.value.errors)
+    assert len(list((tmp_path / "o.spvs").iterdir())) == 3
+    assert not (tmp_path / "o.spv.json").exists()
+
+
+# ---------------------------------------------------------------------------------------
+# Files
+
+
+def test_write_atomic(tmp_path: Path) -> None:
+    p = write_atomic(tmp_path / "a.bin", b"abc")
+    assert p.read_bytes() == b"abc"
+    assert stat.S_IMODE(p.stat().st_mode) == 0o666 & ~_umask()
+    write_atomic(tmp_path / "a.bin", "text")
+    assert p.read_text() == "text"
+    assert [x.name for x in tmp_path.iterdir()] == ["a.bin"]
+    with pytest.raises(InputError, match="does not exist"):
+        write_atomic(tmp_path / "no" / "a.bin", b"")
+    with pytest.raises(InputError, match="directory"):
+        write_atomic(tmp_path, b"")
+
+
+def _umask() -> int:
+    m = os.umask(0)
+    os.umask(m)
+    return m
+
+
+def test_archive_member_names(tmp_path: Path) -> None:
+    from spvlink.archive import make_rlib
+
+    lib = tmp_path / "lib.rlib"
+    lib.write_bytes(make_rlib([("imports.spv", IMPORTS.read_bytes())]))
+    with pytest.raises(LinkError) as e:
+        run_stage([lib], StageOptions(output=tmp_path / "o.spv"))
+    assert f"{lib}(imports.spv)" in "\n".join(n for sub in e.value.errors for n in sub.notes)
+    lib.write_bytes(make_rlib([("imports.spv", b"\x03\x02\x23\x07junk")]))
+    with pytest.raises(ParseError, match=r"lib\.rlib\(imports\.spv\)"):
+        run_stage([lib], StageOptions(output=tmp_path / "o.spv"))
