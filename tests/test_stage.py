@@ -230,3 +230,27 @@ def test_archive_member_names(tmp_path: Path) -> None:
     lib.write_bytes(make_rlib([("imports.spv", b"\x03\x02\x23\x07junk")]))
     with pytest.raises(ParseError, match=r"lib\.rlib\(imports\.spv\)"):
         run_stage([lib], StageOptions(output=tmp_path / "o.spv"))
+
+
+def test_link_many_parses_each_input_once(tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    import spvlink.manifest as manifest
+    import spvlink.stage as stage
+
+    calls: list[str] = []
+    real = stage.load_input
+
+    def counting(src: str | Path) -> list[stage.InputModule]:
+        calls.append(str(src))
+        return real(src)
+
+    monkeypatch.setattr(stage, "load_input", counting)
+    monkeypatch.setattr(manifest, "_CACHE", {})
+    programs = [manifest.Program(f"p{k}", [str(EXPORTS), str(IMPORTS)],
+                                 str(tmp_path / f"p{k}.spv")) for k in range(3)]
+    done: list[str] = []
+    summary = manifest.run_programs(programs, jobs=1, on_done=lambda n, o: done.append(o.name))
+    assert [o.ok for o in summary.outcomes] == [True, True, True]
+    assert done == ["p0", "p1", "p2"]
+    assert sorted(calls) == sorted([str(EXPORTS), str(IMPORTS)])
+    assert (tmp_path / "p0.spv").read_bytes() == (tmp_path / "p2.spv").read_bytes()
