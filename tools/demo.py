@@ -61,6 +61,7 @@ class Demo:
         self.out = out
         self.problems: list[str] = []
         self.ran = 0
+        self.export: Path | None = None
 
     def say(self, text: str) -> None:
         print(text, flush=True)
@@ -87,13 +88,14 @@ def _short(arg: str, base: Path) -> str:
         return arg
 
 
-def run(out: Path, *, execute: bool = True) -> int:
+def run(out: Path, *, execute: bool = True, export: Path | None = None) -> int:
     from build import BuildError, build
 
     from spvlink.errors import SpvError
     from spvlink.stage import StageOptions, run_stage
 
     demo = Demo(out)
+    demo.export = export
     out.mkdir(parents=True, exist_ok=True)
     demo.say(f"== building examples/ into {out / 'build'}")
     try:
@@ -172,9 +174,32 @@ def run(out: Path, *, execute: bool = True) -> int:
     return 0
 
 
+def export_cases(out: Path, shaders: list[tuple[str, Path, str, list[np.ndarray],
+                                               list[np.ndarray]]]) -> None:
+    """Write the linked shaders, their inputs and expected buffers for tools/gpu_check.py,
+    so they can be run on another machine (a real GPU) without the compilers."""
+    import json
+    import shutil
+
+    out.mkdir(parents=True, exist_ok=True)
+    cases = []
+    for k, (label, path, entry, buffers, wants) in enumerate(shaders):
+        name = f"case{k}"
+        shutil.copyfile(path, out / f"{name}.spv")
+        np.savez(out / f"{name}.npz", *buffers, *wants)
+        cases.append({"label": label, "spv": f"{name}.spv", "entry": entry,
+                      "groups": [N // 64, 1, 1], "data": f"{name}.npz",
+                      "buffers": len(buffers)})
+    (out / "cases.json").write_text(json.dumps(cases, indent=1) + "\n")
+
+
 def _execute(demo: Demo, shaders: list[tuple[str, Path, str, list[np.ndarray],
                                             list[np.ndarray]]]) -> None:
     import vkrun
+
+    if demo.export is not None:
+        export_cases(demo.export, shaders)
+        demo.say(f"== exported {len(shaders)} compute case(s) to {demo.export}")
 
     if not vkrun.vulkan_available():
         demo.say("== Vulkan is not available here: the compute shaders were not run")
@@ -204,8 +229,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "demo-out",
                     help="where to build and link (default demo-out/)")
     ap.add_argument("--no-run", action="store_true", help="do not run on Vulkan")
+    ap.add_argument("--export", type=Path, default=None,
+                    help="also write the compute cases there, for tools/gpu_check.py")
     args = ap.parse_args(argv)
-    return run(args.out.resolve(), execute=not args.no_run)
+    return run(args.out.resolve(), execute=not args.no_run,
+               export=args.export.resolve() if args.export else None)
 
 
 if __name__ == "__main__":
