@@ -218,3 +218,26 @@ def test_glslang_library_same_as_spirv_link(tmp_path: Path) -> None:
     theirs = spirv_link([main, lib])
     assert spirv_val(ours) is None and spirv_val(theirs) is None
     assert shape(ours) == shape(theirs)
+
+
+# -- (c) a generated program of 200 modules chained through imports -------------------
+
+
+def test_chain_of_200_modules_links_validates_and_runs(tmp_path: Path) -> None:
+    from spvlink.binary import read_many
+    from workloads import generate
+
+    w = generate("chain", 200, tmp_path / "chain")
+    mods = read_many([p.read_bytes() for p in w.inputs], [p.name for p in w.inputs])
+    r = link(mods)
+    assert r.module is not None
+    assert_valid(r.module, "vulkan1.2")
+    text = dis(r.module)
+    assert text.count("OpTypeInt 32 0") == 1
+    # Only f_k_0 of each module is reachable: 200 of the 1000 exports survive, plus main.
+    assert sum(1 for line in body(text) if " OpFunction " in line) == 201
+    if not vkrun.vulkan_available():
+        pytest.skip("no Vulkan device")
+    out = vkrun.run_compute(write(r.module), "main", [np.array(w.input, dtype=np.uint32)],
+                            groups=(w.buffer_words // 64, 1, 1))
+    assert np.frombuffer(out[0], dtype=np.uint32).tolist() == w.expected
