@@ -373,46 +373,12 @@ class Module:
         else:
             order_arr = np.asarray(order, dtype=np.int64)
             same = order_arr.size == n and bool(np.all(order_arr == np.arange(n)))
-        monotone = not same and (order_arr.size < 2 or bool(np.all(order_arr[1:] > order_arr[:-1])))
         if same:
             words = self.words.copy()
             starts, sizes, opcodes = self.starts, self.sizes, self.opcodes
             id_pos, id_inst = self.id_pos, self.id_inst
-        elif monotone:
-            # A keep-mask: boolean selection and a running count of removed words.
-            keep = np.zeros(n, dtype=bool)
-            keep[order_arr] = True
-            word_keep = np.repeat(keep, self.sizes)
-            words = self.words[word_keep]
-            sizes = self.sizes[order_arr]
-            starts = np.cumsum(sizes) - sizes
-            opcodes = self.opcodes[order_arr]
-            id_keep = keep[self.id_inst]
-            kept_inst = self.id_inst[id_keep]
-            # Each kept instruction moves left by the words removed before it.
-            shift = self.starts[order_arr] - starts
-            new_index = np.cumsum(keep) - 1
-            id_inst = new_index[kept_inst]
-            id_pos = self.id_pos[id_keep] - shift[id_inst]
         else:
-            sizes = self.sizes[order_arr]
-            ends = np.cumsum(sizes)
-            starts = ends - sizes
-            total = int(ends[-1]) if ends.size else 0
-            src = np.repeat(self.starts[order_arr] - starts, sizes) + np.arange(total, dtype=np.int64)
-            words = self.words[src]
-            opcodes = self.opcodes[order_arr]
-            # Each instruction's ids are contiguous in id_pos: gather their ranges in the
-            # new order, as for the words, so nothing needs sorting.
-            id_count = np.bincount(self.id_inst, minlength=n)
-            id_first = np.cumsum(id_count) - id_count
-            cnt = id_count[order_arr]
-            total_ids = int(cnt.sum())
-            out_first = np.cumsum(cnt) - cnt
-            src_ids = np.repeat(id_first[order_arr] - out_first, cnt) + \
-                np.arange(total_ids, dtype=np.int64)
-            id_inst = np.repeat(np.arange(order_arr.size, dtype=np.int64), cnt)
-            id_pos = starts[id_inst] + (self.id_pos[src_ids] - self.starts[self.id_inst[src_ids]])
+            words, starts, sizes, opcodes, id_pos, id_inst = self._gather(order_arr)
         if remap is not None and id_pos.size:
             words[id_pos] = remap[words[id_pos]]
         return Module(
@@ -423,6 +389,62 @@ class Module:
             sections=compute_sections(opcodes), id_pos=id_pos, id_inst=id_inst,
             source=self.source,
         )
+
+    def _gather(self, order: np.ndarray) -> tuple[Any, Any, Any, Any, Any, Any]:
+        """Words and index arrays of the instructions `order`, in that order.
+
+        `order` is cut into runs of consecutive instructions; each run is one slice of
+        the word array and one slice of the id arrays, so the cost is the output plus
+        the number of runs (merging sorts whole sections of each input: few runs). A
+        keep-mask with many runs goes through boolean selection instead.
+        """
+        np = _np()
+        n_out = order.size
+        if n_out == 0:
+            empty = np.zeros(0, dtype=np.int64)
+            return (np.zeros(0, dtype=np.uint32), empty, empty, empty, empty, empty)
+        brk = np.flatnonzero(order[1:] != order[:-1] + 1) + 1
+        monotone = bool(np.all(order[1:] > order[:-1])) if n_out > 1 else True
+        if monotone and brk.size * 4 > n_out:
+            return self._gather_mask(order)
+        run_at = np.concatenate([[0], brk])
+        run_len = np.diff(np.concatenate([run_at, [n_out]]))
+        first = order[run_at]
+        last = first + run_len - 1
+        w0 = self.starts[first]
+        w1 = self.starts[last] + self.sizes[last]
+        wlen = w1 - w0
+        dst_w0 = np.cumsum(wlen) - wlen
+        total = int(wlen.sum())
+        words = self.words[np.repeat(w0 - dst_w0, wlen) + np.arange(total, dtype=np.int64)]
+        sizes = self.sizes[order]
+        starts = np.cumsum(sizes) - sizes
+        opcodes = self.opcodes[order]
+        i0 = np.searchsorted(self.id_pos, w0)
+        i1 = np.searchsorted(self.id_pos, w1)
+        ilen = i1 - i0
+        dst_i0 = np.cumsum(ilen) - ilen
+        src_ids = np.repeat(i0 - dst_i0, ilen) + np.arange(int(ilen.sum()), dtype=np.int64)
+        id_pos = self.id_pos[src_ids] + np.repeat(dst_w0 - w0, ilen)
+        dst_inst0 = np.cumsum(run_len) - run_len
+        id_inst = self.id_inst[src_ids] + np.repeat(dst_inst0 - first, ilen)
+        return words, starts, sizes, opcodes, id_pos, id_inst
+
+    def _gather_mask(self, order: np.ndarray) -> tuple[Any, Any, Any, Any, Any, Any]:
+        """`_gather` for an increasing `order` of many runs: boolean selection."""
+        np = _np()
+        keep = np.zeros(len(self), dtype=bool)
+        keep[order] = True
+        words = self.words[np.repeat(keep, self.sizes)]
+        sizes = self.sizes[order]
+        starts = np.cumsum(sizes) - sizes
+        opcodes = self.opcodes[order]
+        id_keep = keep[self.id_inst]
+        # Each kept instruction moves left by the words removed before it.
+        shift = self.starts[order] - starts
+        id_inst = (np.cumsum(keep) - 1)[self.id_inst[id_keep]]
+        id_pos = self.id_pos[id_keep] - shift[id_inst]
+        return words, starts, sizes, opcodes, id_pos, id_inst
 
     def splice(self, replace: Mapping[int, Sequence[Instruction | Sequence[int]]]) -> Module:
         """A new module where instruction i is replaced by the instructions replace[i]
