@@ -27,11 +27,14 @@ from .facts import Decorations, decorations
 _TYPE_ARRAY = np.array(sorted(TYPE_OPCODES - {Op.TypeForwardPointer}), dtype=np.int64)
 _CONST_ARRAY = np.array(sorted((CONSTANT_OPCODES - {Op.SpecConstantOp}) | {Op.Undef}),
                         dtype=np.int64)
+# Constants whose operands are only their type.
+_SCALAR_CONST_ARRAY = np.array(sorted({
+    Op.ConstantTrue, Op.ConstantFalse, Op.Constant, Op.ConstantNull, Op.ConstantSampler,
+    Op.SpecConstantTrue, Op.SpecConstantFalse, Op.SpecConstant, Op.Undef}), dtype=np.int64)
 
 
 def deduplicate(m: Module) -> Module:
-    remap = np.arange(m.bound, dtype=np.uint32)
-    canon: list[int] = list(range(m.bound))
+    canon = np.arange(m.bound, dtype=np.int64)
     keep = np.ones(len(m), dtype=bool)
     decos = decorations(m)
 
@@ -56,15 +59,18 @@ def deduplicate(m: Module) -> Module:
 
     merged = _merge_declarations(m, canon, keep, decos)
     _dedup_debug_and_annotations(m, canon, keep, merged)
-    remap[:] = np.asarray(canon, dtype=np.uint32)
-    return m.select(np.flatnonzero(keep), remap=remap)
+    return m.select(np.flatnonzero(keep), remap=canon.astype(np.uint32))
 
 
-def _decoration_classes(m: Module, decos: Decorations) -> np.ndarray:
-    """Per id: 0 when undecorated, else a small number shared by equal decoration sets."""
+def _decoration_classes(m: Module, decos: Decorations, ids: np.ndarray) -> np.ndarray:
+    """Per id: 0 when undecorated, else a small number shared by equal decoration sets.
+    Only `ids` (the merge candidates) are looked at."""
     classes = np.zeros(m.bound, dtype=np.int64)
     numbers: dict[tuple, int] = {}
+    wanted = set(ids.tolist())
     for target, idx in decos.by_target.items():
+        if target not in wanted:
+            continue
         rows = []
         for j in idx:
             ws = m.inst_words(j)
@@ -73,58 +79,60 @@ def _decoration_classes(m: Module, decos: Decorations) -> np.ndarray:
     return classes
 
 
-def _merge_declarations(m: Module, canon_list: list[int], keep: np.ndarray,
+def _merge_declarations(m: Module, canon: np.ndarray, keep: np.ndarray,
                         decos: Decorations) -> np.ndarray:
     """Types, constants, undefs and builtin variables, by structure and decorations.
 
     Candidates are grouped by (opcode, word count), which fixes where their ids are; each
-    group is keyed as a matrix (ids replaced by their canonical id, the result id blanked,
-    a column for the decoration set) and merged with `np.unique`. Types go first, to a
-    fixpoint, then constants, then variables, so every operand is canonical when its
-    user is keyed. The first declaration of each key survives.
+    group is keyed as a matrix (ids replaced by their canonical id, the result id's place
+    holding its decoration set) and merged with `np.unique`. Types go first, to a
+    fixpoint; then scalar constants, in one pass since they name only types; then
+    composite constants, to a fixpoint; then variables. So every operand is canonical
+    when its user is keyed. The first declaration of each key survives.
+    Returns the ids that absorbed others.
     """
     glob = m.indices(Section.GLOBAL)
-    canon = np.asarray(canon_list, dtype=np.int64)
     if not glob.size:
         return np.zeros(0, dtype=np.int64)
     ops = m.opcodes[glob]
     rid = m.result_ids[glob]
-    classes = _decoration_classes(m, decos)
     builtin = np.zeros(m.bound, dtype=bool)
     if decos.builtin:
         builtin[list(decos.builtin)] = True
     is_type = np.isin(ops, _TYPE_ARRAY)
-    is_const = np.isin(ops, _CONST_ARRAY)
+    is_scalar = np.isin(ops, _SCALAR_CONST_ARRAY)
+    is_composite = np.isin(ops, _CONST_ARRAY) & ~is_scalar
     is_var = (ops == Op.Variable) & builtin[rid] & (m.sizes[glob] == 4)
+    cand_mask = (is_type | is_scalar | is_composite | is_var) & (rid > 0)
+    classes = _decoration_classes(m, decos, rid[cand_mask])
     is_id_word = np.zeros(m.words.size, dtype=bool)
     is_id_word[m.id_pos] = True
-    result_off = np.where(is_type, 1, 2)
 
-    for phase in (is_type, is_const, is_var):
+    for phase, to_fixpoint, result_off in ((is_type, True, 1), (is_scalar, False, 2),
+                                           (is_composite, True, 2), (is_var, False, 2)):
         members = glob[phase & (rid > 0)]
         if not members.size:
             continue
         key = m.opcodes[members] * 65536 + m.sizes[members]
-        groups = [members[key == k] for k in np.unique(key).tolist()]
+        order = np.argsort(key, kind="stable")
+        bounds = np.flatnonzero(np.diff(key[order])) + 1
+        groups = np.split(members[order], bounds)
         changed = True
         while changed:
             changed = False
             for g in groups:
-                changed |= _merge_group(m, g, canon, classes, is_id_word,
-                                        int(result_off[np.searchsorted(glob, g[0])]))
-    rep_ids = m.result_ids[glob]
-    sel = (is_type | is_const | is_var) & (rep_ids > 0)
-    cand = glob[sel]
-    keep[cand] = canon[rep_ids[sel]] == rep_ids[sel]
+                changed |= _merge_group(m, g, canon, classes, is_id_word, result_off)
+            changed &= to_fixpoint
+    cand = glob[cand_mask]
+    cand_ids = rid[cand_mask]
+    keep[cand] = canon[cand_ids] == cand_ids
     # A forward declaration of a pointer merged into an earlier one goes with it.
     fwd = glob[ops == Op.TypeForwardPointer]
     if fwd.size:
         ptr = m.words[m.starts[fwd] + 1].astype(np.int64)
         keep[fwd] = canon[ptr] == ptr
-    canon_list[:] = canon.tolist()
     # Ids that absorbed others: only their names and decorations can now repeat.
-    absorbed = cand[~keep[cand]]
-    return np.unique(canon[m.result_ids[absorbed]])
+    return np.unique(canon[cand_ids[~keep[cand]]])
 
 
 def _merge_group(m: Module, g: np.ndarray, canon: np.ndarray, classes: np.ndarray,
@@ -147,7 +155,7 @@ def _merge_group(m: Module, g: np.ndarray, canon: np.ndarray, classes: np.ndarra
     return True
 
 
-def _dedup_debug_and_annotations(m: Module, canon: list[int], keep: np.ndarray,
+def _dedup_debug_and_annotations(m: Module, canon: np.ndarray, keep: np.ndarray,
                                   merged: np.ndarray) -> None:
     """Identical OpString (remapped), OpSource, decorations; one OpName per id.
 
@@ -159,7 +167,7 @@ def _dedup_debug_and_annotations(m: Module, canon: list[int], keep: np.ndarray,
     names_annos = m.indices(Section.DEBUG_NAME, Section.ANNOTATION)
     if names_annos.size and merged.size:
         targets = m.words[m.starts[names_annos] + 1].astype(np.int64)
-        mapped = np.asarray(canon, dtype=np.int64)[targets]
+        mapped = canon[targets]
         names_annos = names_annos[np.isin(mapped, merged)]
     else:
         names_annos = names_annos[:0]

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..ir import Module, Section, decode_string
+from ..ir import Module, Section
 from ..ir.layout import DECORATION_OPCODES
 from ..spec import Decoration, Op
 
@@ -60,24 +60,50 @@ class Decorations:
 
 
 def decorations(m: Module) -> Decorations:
+    """Decoration instructions by target, the LinkageAttributes and the BuiltIn ones."""
+    ann = m.indices(Section.ANNOTATION)
+    ann = ann[np.isin(m.opcodes[ann], _DECORATION_ARRAY)]
+    starts = m.starts[ann]
+    targets = m.words[starts + 1].astype(np.int64)
     by_target: dict[int, list[int]] = defaultdict(list)
-    linkage: list[tuple[int, int, str, int]] = []
-    builtin: dict[int, int] = {}
-    idx = m.indices(Section.ANNOTATION)
-    for i in idx.tolist():
-        op = int(m.opcodes[i])
-        if op not in DECORATION_OPCODES:
-            continue
-        ws = m.inst_words(i)
-        target = ws[1]
-        by_target[target].append(i)
-        if op == Op.Decorate and len(ws) >= 3:
-            if ws[2] == Decoration.LinkageAttributes:
-                # The linkage type is the last word, after the packed name.
-                linkage.append((i, target, decode_string(ws[3:-1]), ws[-1]))
-            elif ws[2] == Decoration.BuiltIn and len(ws) >= 4:
-                builtin[target] = ws[3]
+    for t, i in zip(targets.tolist(), ann.tolist(), strict=True):
+        by_target[t].append(i)
+    plain = m.opcodes[ann] == Op.Decorate
+    deco = np.where(plain, m.words[np.minimum(starts + 2, m.words.size - 1)], -1)
+    is_builtin = plain & (deco == Decoration.BuiltIn) & (m.sizes[ann] >= 4)
+    builtin = dict(zip(targets[is_builtin].tolist(),
+                       m.words[starts[is_builtin] + 3].tolist(), strict=True))
+    is_link = plain & (deco == Decoration.LinkageAttributes) & (m.sizes[ann] >= 5)
+    linkage = _linkage_entries(m, ann[is_link])
     return Decorations(dict(by_target), linkage, builtin)
+
+
+def _linkage_entries(m: Module, idx: np.ndarray) -> list[tuple[int, int, str, int]]:
+    """(instruction, target, name, LinkageType) of LinkageAttributes decorations; the
+    names are decoded from one buffer rather than one instruction at a time."""
+    if not idx.size:
+        return []
+    s = m.starts[idx]
+    size = m.sizes[idx]
+    name_len = size - 4  # words between the decoration and the trailing linkage type
+    first = s + 3
+    total = int(name_len.sum())
+    gather = np.repeat(first - (np.cumsum(name_len) - name_len), name_len) + \
+        np.arange(total, dtype=np.int64)
+    raw = m.words[gather].astype("<u4").tobytes()
+    out = []
+    offset = 0
+    for i, t, n, lt in zip(idx.tolist(), m.words[s + 1].tolist(), name_len.tolist(),
+                           m.words[s + size - 1].tolist(), strict=True):
+        chunk = raw[offset:offset + 4 * n]
+        offset += 4 * n
+        end = chunk.find(b"\0")
+        out.append((i, t, chunk[: end if end >= 0 else len(chunk)].decode(
+            "utf-8", errors="surrogateescape"), lt))
+    return out
+
+
+_DECORATION_ARRAY = np.array(sorted(DECORATION_OPCODES), dtype=np.int64)
 
 
 def decoration_key(m: Module, indices: list[int], *, skip_linkage: bool = True,
