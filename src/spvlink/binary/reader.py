@@ -14,11 +14,13 @@ This is the chokepoint where low-level failures become `ParseError`s.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import chain
 from typing import Any
 
 from ..errors import ParseError
 from ..grammar import OperandKind, grammar
 from ..grammar.walk import WalkContext, WalkError, walk
+from ..ir.layout import Section
 from ..ir.module import MAGIC, Module, compute_sections, decode_string
 from ..spec import Op
 
@@ -211,9 +213,12 @@ def read_many(datas: Sequence[bytes | bytearray | memoryview],
     word_base = np.concatenate([[0], np.cumsum(n_words)])
     inst_base = np.concatenate([[0], np.cumsum(n_inst)])
     words = np.concatenate([d.words for d in decoded])
-    local_starts = np.array([s for d in decoded for s in d.starts], dtype=np.int64)
+    total_inst = int(n_inst.sum())
+    local_starts = np.fromiter(chain.from_iterable(d.starts for d in decoded), dtype=np.int64,
+                               count=total_inst)
     st = local_starts + np.repeat(word_base[:-1], n_inst)
-    plans_arr = np.array([p for d in decoded for p in d.plan_of], dtype=np.int64)
+    plans_arr = np.fromiter(chain.from_iterable(d.plan_of for d in decoded), dtype=np.int64,
+                            count=total_inst)
     sizes = (words[st] >> 16).astype(np.int64)
     opcodes = (words[st] & 0xFFFF).astype(np.int64)
     id_pos, id_inst = _expand_ids(st, plans_arr)
@@ -228,6 +233,7 @@ def read_many(datas: Sequence[bytes | bytearray | memoryview],
             read(data, source=src)  # raises with the exact place
     id_count = np.bincount(module_of_id, minlength=len(decoded))
     id_base = np.concatenate([[0], np.cumsum(id_count)])
+    sections = _sections_of_many(opcodes, inst_base)
     out = []
     for k, d in enumerate(decoded):
         i0, i1 = int(inst_base[k]), int(inst_base[k + 1])
@@ -237,9 +243,29 @@ def read_many(datas: Sequence[bytes | bytearray | memoryview],
         out.append(Module(
             version=d.version, generator=d.generator, bound=d.bound, schema=d.schema,
             words=words[w0:int(word_base[k + 1])], starts=local_starts[i0:i1],
-            sizes=sizes[i0:i1], opcodes=ops, sections=compute_sections(ops),
+            sizes=sizes[i0:i1], opcodes=ops, sections=sections[i0:i1],
             id_pos=id_pos[j0:j1] - w0, id_inst=id_inst[j0:j1] - i0, source=srcs[k]))
     return out
+
+
+def _sections_of_many(opcodes: Any, inst_base: Any) -> Any:
+    """`compute_sections` for many modules laid end to end (inst_base: their starts)."""
+    import numpy as np
+
+    sections = compute_sections(np.where(opcodes == Op.Function, Op.Nop, opcodes))
+    n = opcodes.size
+    fn_at = np.where(opcodes == Op.Function, np.arange(n, dtype=np.int64), n)
+    starts = inst_base[:-1]
+    nonempty = inst_base[1:] > starts
+    first_fn = np.full(starts.size, n, dtype=np.int64)
+    if nonempty.any():
+        first_fn[nonempty] = np.minimum.reduceat(fn_at, starts[nonempty])
+    first_fn = np.minimum(first_fn, inst_base[1:])  # a module without functions
+    marks = np.zeros(n + 1, dtype=np.int64)
+    np.add.at(marks, first_fn, 1)
+    np.add.at(marks, inst_base[1:], -1)
+    sections[np.cumsum(marks[:-1]) > 0] = int(Section.FUNCTION)
+    return sections
 
 
 def _expand_ids(starts: Any, plan_of: Any) -> tuple[Any, Any]:

@@ -31,6 +31,11 @@ class Functions:
 
 
 def functions(m: Module) -> Functions:
+    """Function ranges of `m` (computed once per module: modules are immutable)."""
+    return m._cached("functions", lambda: _functions(m))  # type: ignore[no-any-return]
+
+
+def _functions(m: Module) -> Functions:
     starts = np.flatnonzero(m.opcodes == Op.Function)
     ends = np.flatnonzero(m.opcodes == Op.FunctionEnd)
     owner = np.full(len(m), -1, dtype=np.int64)

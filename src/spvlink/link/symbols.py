@@ -102,6 +102,9 @@ def resolve(m: Module, origin: Callable[[int], str], *, create_library: bool,
     canon = np.arange(m.bound, dtype=np.uint32)
     keep = np.ones(len(m), dtype=bool)
     removed_ids: set[int] = set()
+    linkage_decos = {i for i, _t, _n, _l in decos.linkage}
+    decorated = {t for t, idx in decos.by_target.items()
+                 if any(i not in linkage_decos for i in idx)}
 
     def drop_function(target: int) -> None:
         k = fn_index[target]
@@ -140,6 +143,8 @@ def resolve(m: Module, origin: Callable[[int], str], *, create_library: bool,
             pairs += [(a, b, f" (parameter {k})")
                       for k, (a, b) in enumerate(zip(params_i, params_e, strict=False))]
         for a, b, where in pairs:
+            if a not in decorated and b not in decorated:
+                continue  # nothing but linkage on either side
             di = decoration_key(m, decos.by_target.get(a, []), skip_param_attr=True)
             de = decoration_key(m, decos.by_target.get(b, []), skip_param_attr=True)
             if di != de:
@@ -213,9 +218,10 @@ def resolve(m: Module, origin: Callable[[int], str], *, create_library: bool,
             kept_symbols.add(i)
 
     # Names and decorations of removed ids (import declarations and their parameters).
-    for i in m.indices(Section.DEBUG_NAME, Section.ANNOTATION).tolist():
-        if int(m.words[m.starts[i] + 1]) in removed_ids:
-            keep[i] = False
+    named = m.indices(Section.DEBUG_NAME, Section.ANNOTATION)
+    if named.size and removed_ids:
+        targets = m.words[m.starts[named] + 1].astype(np.int64)
+        keep[named[np.isin(targets, np.fromiter(removed_ids, dtype=np.int64))]] = False
 
     # The Linkage capability and SPV_KHR_linkonce_odr go when nothing needs them.
     any_linkage = bool(kept_symbols)
