@@ -27,19 +27,19 @@ from ..spec import Op
 HEADER_WORDS = 5
 MAX_MINOR = 6
 
-# Process-wide memo of layouts. A plan is (id offsets, enum checks); a check is
-# (word offset, operand kind) for an enum value that must be known but does not
-# change the layout.
-_Plan = tuple[tuple[int, ...], tuple[tuple[int, str], ...]]
+# Process-wide memo of layouts. A plan is (id offsets, enum checks, string span); a check
+# is (word offset, operand kind) for an enum value that must be known but does not change
+# the layout; the span (first, end) covers one string that must end exactly at `end`.
+# Checks and spans are verified after the loop, for all instructions at once.
+_Plan = tuple[tuple[int, ...], tuple[tuple[int, str], ...], tuple[int, ...]]
 _plans: list[_Plan] = []
 _plan_index: dict[_Plan, int] = {}
 # header word -> plan, for instructions whose layout the header alone decides
 _fixed: dict[int, int] = {}
-# header word -> (plan, enum checks as (offset, allowed values or None, known bit mask))
-_checked: dict[int, tuple[int, tuple[tuple[int, frozenset[int] | None, int], ...]]] = {}
 # header word (or ext-inst key) -> (dep offsets, {dep values: plan})
 _guarded: dict[Any, tuple[tuple[int, ...], dict[tuple[int, ...], int]]] = {}
 _plan_arrays: tuple[int, Any, Any, Any] | None = None
+_plan_meta_cache: tuple[int, Any, Any, Any, Any] | None = None
 
 _WIDTH_OPS = (Op.TypeInt, Op.TypeFloat)
 _CONSTANT_OPS = (Op.Constant, Op.SpecConstant)
@@ -49,8 +49,9 @@ _EXT_INST_OPS = (Op.ExtInst, Op.ExtInstWithForwardRefsKHR)
 _WIDTH_CHECKED = frozenset(_CONSTANT_OPS)
 
 
-def _intern(offsets: list[int], checks: list[tuple[int, OperandKind]] | tuple = ()) -> int:
-    key: _Plan = (tuple(offsets), tuple((off, kind.kind) for off, kind in checks))
+def _intern(offsets: list[int], checks: list[tuple[int, OperandKind]] | tuple = (),
+            span: tuple[int, ...] = ()) -> int:
+    key: _Plan = (tuple(offsets), tuple((off, kind.kind) for off, kind in checks), span)
     idx = _plan_index.get(key)
     if idx is None:
         idx = len(_plans)
@@ -70,6 +71,73 @@ def _plan_tables() -> tuple[Any, Any, Any]:
         flat = np.array([o for p in _plans for o in p[0]], dtype=np.int64)
         _plan_arrays = (len(_plans), lengths, plan_start, flat)
     return _plan_arrays[1], _plan_arrays[2], _plan_arrays[3]
+
+
+def _plan_meta() -> tuple[Any, Any, Any, Any]:
+    """Per plan: has enum checks, has a string span, span first, span end."""
+    global _plan_meta_cache
+    import numpy as np
+
+    if _plan_meta_cache is None or _plan_meta_cache[0] != len(_plans):
+        has_checks = np.array([bool(p[1]) for p in _plans], dtype=bool)
+        has_span = np.array([bool(p[2]) for p in _plans], dtype=bool)
+        first = np.array([p[2][0] if p[2] else 0 for p in _plans], dtype=np.int64)
+        end = np.array([p[2][1] if p[2] else 0 for p in _plans], dtype=np.int64)
+        _plan_meta_cache = (len(_plans), has_checks, has_span, first, end)
+    return _plan_meta_cache[1:]
+
+
+def _zero_byte(words: Any) -> Any:
+    """Per word: does it hold a zero byte (the end of a string)?"""
+    import numpy as np
+
+    w = words.astype(np.uint32)
+    return ((w - np.uint32(0x01010101)) & ~w & np.uint32(0x80808080)) != 0
+
+
+def _first_bad(words: Any, starts: Any, plan_of: Any) -> int | None:
+    """Index of the first instruction whose deferred checks fail: an unknown enum value
+    or a string that does not end exactly where its plan says."""
+    import numpy as np
+
+    if not plan_of.size:
+        return None
+    has_checks, has_span, span_first, span_end = _plan_meta()
+    g = grammar()
+    bad: list[int] = []
+    sel = np.flatnonzero(has_checks[plan_of])
+    if sel.size:
+        sel_plans = plan_of[sel]
+        for p in np.unique(sel_plans).tolist():
+            rows = sel[sel_plans == p]
+            for off, kind_name in _plans[p][1]:
+                kind = g.operand_kinds[kind_name]
+                values = words[starts[rows] + off]
+                if kind.is_bit_enum:
+                    known = 0
+                    for v in kind.enumerants:
+                        known |= v
+                    wrong = (values & np.uint32(~known & 0xFFFFFFFF)) != 0
+                else:
+                    wrong = ~np.isin(values, np.fromiter(kind.enumerants, dtype=np.int64))
+                if wrong.any():
+                    bad.append(int(rows[np.argmax(wrong)]))
+    sel = np.flatnonzero(has_span[plan_of])
+    if sel.size:
+        first = starts[sel] + span_first[plan_of[sel]]
+        end = starts[sel] + span_end[plan_of[sel]]
+        ok = _zero_byte(words[end - 1])
+        inner = end - 1 - first
+        total = int(inner.sum())
+        if total:
+            at = np.repeat(first - (np.cumsum(inner) - inner), inner) + \
+                np.arange(total, dtype=np.int64)
+            zeros = np.bincount(np.repeat(np.arange(sel.size), inner),
+                                weights=_zero_byte(words[at]), minlength=sel.size)
+            ok &= zeros == 0
+        if not ok.all():
+            bad.append(int(sel[np.argmax(~ok)]))
+    return min(bad) if bad else None
 
 
 class _State:
@@ -180,6 +248,9 @@ def read(data: bytes | bytearray | memoryview, *, source: str | None = None) -> 
     plans_arr = np.array(d.plan_of, dtype=np.int64)
     sizes = (words[st] >> 16).astype(np.int64) if st.size else np.zeros(0, np.int64)
     opcodes = (words[st] & 0xFFFF).astype(np.int64) if st.size else np.zeros(0, np.int64)
+    bad = _first_bad(words, st, plans_arr)
+    if bad is not None:
+        raise _fail_at(d.lst, int(st[bad]), bad, d.state)
     _check_constant_widths(words, st, sizes, opcodes, d.lst, d.state)
     id_pos, id_inst = _expand_ids(st, plans_arr)
     _check_ids(words, id_pos, id_inst, st, opcodes, d.bound)
@@ -228,7 +299,8 @@ def read_many(datas: Sequence[bytes | bytearray | memoryview],
     ids = words[id_pos]
     bad_ids = (ids == 0) | (ids >= bounds[module_of_id])
     scope = np.repeat(np.arange(len(decoded), dtype=np.int64), n_inst)
-    if bad_ids.any() or not _constant_widths_ok(words, st, sizes, opcodes, scope):
+    if bad_ids.any() or not _constant_widths_ok(words, st, sizes, opcodes, scope) \
+            or _first_bad(words, st, plans_arr) is not None:
         for data, src in zip(datas, srcs, strict=True):
             read(data, source=src)  # raises with the exact place
     id_count = np.bincount(module_of_id, minlength=len(decoded))
@@ -363,38 +435,26 @@ _STRING_FAST = frozenset({Op.Name, Op.MemberName, Op.Decorate})
 _LINKAGE_ATTRIBUTES = 41
 
 
-def _has_zero_byte(w: int) -> bool:
-    return ((w - 0x01010101) & 0xFFFFFFFF & ~w & 0x80808080) != 0
-
-
-def _string_ends_at(ws: list[int], first: int, end: int) -> bool:
-    """True when words [first, end) hold exactly one NUL-terminated string."""
-    if end <= first or not _has_zero_byte(ws[end - 1]):
-        return False
-    return not any(_has_zero_byte(w) for w in ws[first:end - 1])
-
-
-def _string_fast(ws: list[int], opcode: int) -> int | None:
-    """The plan of the commonest string-bearing instructions without a grammar walk
-    (OpName, OpMemberName, LinkageAttributes); None sends the instruction to the walk."""
+def _string_fast(ws: list[int], opcode: int, hdr: int) -> int | None:
+    """Plans for the commonest string-bearing instructions, remembered by header (the
+    string's extent follows from the word count) and checked after the loop; None sends
+    an instruction that does not fit to the walk."""
     wc = len(ws)
-    if opcode == Op.Name:
-        ok = _string_ends_at(ws, 2, wc)
-    elif opcode == Op.MemberName:
-        ok = wc >= 4 and _string_ends_at(ws, 3, wc)
-    else:  # OpDecorate %target LinkageAttributes "name" LinkageType
-        ok = wc >= 5 and ws[2] == _LINKAGE_ATTRIBUTES and ws[-1] in (0, 1, 2) \
-            and _string_ends_at(ws, 3, wc - 1)
-    return _intern([1]) if ok else None
-
-
-def _compile_check(off: int, kind: OperandKind) -> tuple[int, frozenset[int] | None, int]:
-    if kind.is_bit_enum:
-        known = 0
-        for v in kind.enumerants:
-            known |= v
-        return off, None, known
-    return off, frozenset(kind.enumerants), 0
+    if opcode == Op.Name and wc >= 3:
+        p = _intern([1], span=(2, wc))
+    elif opcode == Op.MemberName and wc >= 4:
+        p = _intern([1], span=(3, wc))
+    elif opcode == Op.Decorate and wc >= 5 and ws[2] == _LINKAGE_ATTRIBUTES:
+        # OpDecorate %target LinkageAttributes "name" LinkageType
+        p = _intern([1], [(wc - 1, grammar().operand_kinds["LinkageType"])], (3, wc - 1))
+        entry = _guarded.setdefault(hdr, ((2,), {}))
+        if entry[0] == (2,):
+            entry[1][(_LINKAGE_ATTRIBUTES,)] = p
+        return p
+    else:
+        return None
+    _fixed[hdr] = p
+    return p
 
 
 def _slow(lst: list[int], pos: int, hdr: int, index: int, state: _State) -> int:
@@ -415,27 +475,20 @@ def _slow(lst: list[int], pos: int, hdr: int, index: int, state: _State) -> int:
         raise fail(f"unknown opcode {opcode}")
     ws = lst[pos:pos + wc]
 
-    if opcode in _STRING_FAST:
-        p = _string_fast(ws, opcode)
-        if p is not None:
-            return p
-
-    checked = _checked.get(hdr)
-    if checked is not None:
-        p, checks = checked
-        for off, allowed, known in checks:
-            v = ws[off]
-            if (v not in allowed) if allowed is not None else (v & ~known):
-                kind = _plans[p][1][[c[0] for c in checks].index(off)][1]
-                raise fail(f"unknown {kind} value {v}", off)
-        return p
-
     if opcode in _WIDTH_CHECKED and wc in (4, 5):
         p = _intern([1, 2])
         _fixed[hdr] = p  # the width is checked after the loop, for all constants at once
         return p
 
     key: Any = hdr
+    if opcode in _STRING_FAST:
+        entry = _guarded.get(key)
+        hit = entry[1].get(tuple(ws[d] for d in entry[0])) if entry is not None else None
+        if hit is not None:
+            return hit
+        p = _string_fast(ws, opcode, hdr)
+        if p is not None:
+            return p
     if opcode in _EXT_INST_OPS and wc >= 5:
         key = (state.ext_names.get(ws[3]), ws[4], hdr)
     entry = _guarded.get(key)
@@ -457,10 +510,7 @@ def _slow(lst: list[int], pos: int, hdr: int, index: int, state: _State) -> int:
         return _intern(res.id_offsets)  # depends on content: walked every time
     p = _intern(res.id_offsets, res.checks)
     if not res.deps and not isinstance(key, tuple):
-        if res.checks:
-            _checked[hdr] = (p, tuple(_compile_check(off, kind) for off, kind in res.checks))
-        else:
-            _fixed[hdr] = p
+        _fixed[hdr] = p  # enum checks, if any, run after the loop
         return p
     deps_t = tuple(res.deps)
     entry = _guarded.get(key)
