@@ -14,7 +14,7 @@ This is the chokepoint where low-level failures become `ParseError`s.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from itertools import chain
+from array import array
 from typing import Any
 
 from ..errors import ParseError
@@ -143,7 +143,7 @@ def _first_bad(words: Any, starts: Any, plan_of: Any) -> int | None:
 class _State:
     """Per-read facts that later instructions depend on, gathered lazily."""
 
-    def __init__(self, lst: list[int], starts: list[int]) -> None:
+    def __init__(self, lst: list[int], starts: Sequence[int]) -> None:
         self.lst = lst
         self.starts = starts
         self.widths: dict[int, int] = {}
@@ -214,8 +214,9 @@ class _Decoded:
         self.words = arr[HEADER_WORDS:]
         lst: list[int] = self.words.tolist()
         n = len(lst)
-        starts: list[int] = []
-        plan_of: list[int] = []
+        # Compact arrays, not lists: a big link holds these for every input at once.
+        starts = array("q")
+        plan_of = array("q")
         add_start = starts.append
         add_plan = plan_of.append
         fixed_get = _fixed.get
@@ -244,8 +245,8 @@ def read(data: bytes | bytearray | memoryview, *, source: str | None = None) -> 
 
     d = _Decoded(data)
     words = d.words
-    st = np.array(d.starts, dtype=np.int64)
-    plans_arr = np.array(d.plan_of, dtype=np.int64)
+    st = np.frombuffer(d.starts, dtype=np.int64)
+    plans_arr = np.frombuffer(d.plan_of, dtype=np.int64)
     sizes = (words[st] >> 16).astype(np.int64) if st.size else np.zeros(0, np.int64)
     opcodes = (words[st] & 0xFFFF).astype(np.int64) if st.size else np.zeros(0, np.int64)
     bad = _first_bad(words, st, plans_arr)
@@ -275,21 +276,21 @@ def read_many(datas: Sequence[bytes | bytearray | memoryview],
     decoded = []
     for k, data in enumerate(datas):
         try:
-            decoded.append(_Decoded(data))
+            d = _Decoded(data)
         except ParseError as exc:
             exc.source = srcs[k]
             raise
+        # The word list is only needed for error messages (read() redoes it): free it.
+        d.lst = d.state.lst = []
+        decoded.append(d)
     n_words = np.array([d.words.size for d in decoded], dtype=np.int64)
     n_inst = np.array([len(d.starts) for d in decoded], dtype=np.int64)
     word_base = np.concatenate([[0], np.cumsum(n_words)])
     inst_base = np.concatenate([[0], np.cumsum(n_inst)])
     words = np.concatenate([d.words for d in decoded])
-    total_inst = int(n_inst.sum())
-    local_starts = np.fromiter(chain.from_iterable(d.starts for d in decoded), dtype=np.int64,
-                               count=total_inst)
+    local_starts = np.concatenate([np.frombuffer(d.starts, dtype=np.int64) for d in decoded])
     st = local_starts + np.repeat(word_base[:-1], n_inst)
-    plans_arr = np.fromiter(chain.from_iterable(d.plan_of for d in decoded), dtype=np.int64,
-                            count=total_inst)
+    plans_arr = np.concatenate([np.frombuffer(d.plan_of, dtype=np.int64) for d in decoded])
     sizes = (words[st] >> 16).astype(np.int64)
     opcodes = (words[st] & 0xFFFF).astype(np.int64)
     id_pos, id_inst = _expand_ids(st, plans_arr)
@@ -486,9 +487,9 @@ def _slow(lst: list[int], pos: int, hdr: int, index: int, state: _State) -> int:
         hit = entry[1].get(tuple(ws[d] for d in entry[0])) if entry is not None else None
         if hit is not None:
             return hit
-        p = _string_fast(ws, opcode, hdr)
-        if p is not None:
-            return p
+        fast = _string_fast(ws, opcode, hdr)
+        if fast is not None:
+            return fast
     if opcode in _EXT_INST_OPS and wc >= 5:
         key = (state.ext_names.get(ws[3]), ws[4], hdr)
     entry = _guarded.get(key)
