@@ -32,7 +32,7 @@ class Functions:
 
 def functions(m: Module) -> Functions:
     """Function ranges of `m` (computed once per module: modules are immutable)."""
-    return m._cached("functions", lambda: _functions(m))  # type: ignore[no-any-return]
+    return m._cached("functions", lambda: _functions(m))
 
 
 def _functions(m: Module) -> Functions:
