@@ -200,7 +200,7 @@ class _Decoded:
         arr = np.frombuffer(data, dtype="<u4")
         magic = int(arr[0])
         if magic == MAGIC:
-            arr = arr.astype(np.uint32)
+            arr = arr.astype(np.uint32, copy=False)  # a read-only view on little-endian hosts
         elif magic == 0x03022307:
             arr = arr.byteswap().astype(np.uint32)
         else:

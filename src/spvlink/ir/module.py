@@ -194,13 +194,16 @@ class Module:
         self.generator = generator
         self.bound = bound
         self.schema = schema
+        # Index arrays are stored as int32 (a big link holds several modules at once);
+        # arithmetic on them widens to int64 as numpy does.
+        np = _np()
         self.words = words
-        self.starts = starts
-        self.sizes = sizes
-        self.opcodes = opcodes
+        self.starts = starts.astype(np.int32, copy=False)
+        self.sizes = sizes.astype(np.int32, copy=False)
+        self.opcodes = opcodes.astype(np.int32, copy=False)
         self.sections = sections
-        self.id_pos = id_pos
-        self.id_inst = id_inst
+        self.id_pos = id_pos.astype(np.int32, copy=False)
+        self.id_inst = id_inst.astype(np.int32, copy=False)
         self.source = source  # the file it came from, for diagnostics
         self._cache: dict[str, Any] = {}
 

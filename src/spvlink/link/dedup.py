@@ -113,7 +113,7 @@ def _merge_declarations(m: Module, canon: np.ndarray, keep: np.ndarray,
         members = glob[phase & (rid > 0)]
         if not members.size:
             continue
-        key = m.opcodes[members] * 65536 + m.sizes[members]
+        key = m.opcodes[members].astype(np.int64) * 65536 + m.sizes[members]
         order = np.argsort(key, kind="stable")
         bounds = np.flatnonzero(np.diff(key[order])) + 1
         groups = np.split(members[order], bounds)
