@@ -301,9 +301,13 @@ class Module:
     def id_is_result(self) -> np.ndarray:
         """Per id position: True where it is the instruction's own result id."""
         def make() -> Any:
+            np = _np()
             _, res_off, _ = _opcode_tables()
-            off = res_off[self.opcodes[self.id_inst]]
-            return (off > 0) & (self.id_pos - self.starts[self.id_inst] == off)
+            off = res_off[self.opcodes]
+            has = off > 0
+            is_result_word = np.zeros(self.words.size, dtype=bool)
+            is_result_word[self.starts[has] + off[has]] = True
+            return is_result_word[self.id_pos]
         return self._cached("id_is_result", make)
 
     def defining_index(self) -> dict[int, int]:

@@ -207,7 +207,10 @@ def eliminate_dead_code(m: Module, *, extra_roots: Iterable[int] = (),
 
 
 def _remove_unused_pure(m: Module, keep: np.ndarray, is_fn_inst: np.ndarray) -> np.ndarray:
-    """Drop pure instructions in live functions whose results nobody uses, to a fixpoint."""
+    """Drop pure instructions in live functions whose results nobody uses, to a fixpoint.
+
+    Use counts are taken once; each round subtracts only the uses of what it removed.
+    """
     pure = _pure_table()[m.opcodes] & is_fn_inst
     if not pure.any():
         return keep
@@ -215,11 +218,25 @@ def _remove_unused_pure(m: Module, keep: np.ndarray, is_fn_inst: np.ndarray) -> 
     use = ~m.id_is_result
     rid = m.result_ids
     in_code = (m.sections == int(Section.GLOBAL)) | is_fn_inst
-    for _ in range(64):
-        mask = use & keep[m.id_inst] & in_code[m.id_inst]
-        counts = np.bincount(m.words[m.id_pos[mask]].astype(np.int64), minlength=m.bound)
-        dead = pure & keep & (counts[rid] == 0)
-        if not dead.any():
-            break
-        keep[dead] = False
+    live = use & keep[m.id_inst] & in_code[m.id_inst]
+    counts = np.bincount(m.words[m.id_pos[live]].astype(np.int64), minlength=m.bound)
+    def_inst = np.full(m.bound, -1, dtype=np.int64)
+    has = rid > 0
+    def_inst[rid[has]] = np.flatnonzero(has)
+    dead = pure & keep & (counts[rid] == 0)
+    while dead.any():
+        gone = np.flatnonzero(dead)
+        keep[gone] = False
+        # The uses of the removed instructions: their id ranges, results excluded.
+        w0 = m.starts[gone].astype(np.int64)
+        lo = np.searchsorted(m.id_pos, w0)
+        hi = np.searchsorted(m.id_pos, w0 + m.sizes[gone])
+        n = hi - lo
+        at = np.repeat(lo - (np.cumsum(n) - n), n) + np.arange(int(n.sum()), dtype=np.int64)
+        at = at[use[at]]
+        np.subtract.at(counts, m.words[m.id_pos[at]].astype(np.int64), 1)
+        dead = np.zeros_like(dead)
+        defs = def_inst[m.words[m.id_pos[at]].astype(np.int64)]
+        defs = defs[defs >= 0]
+        dead[defs] = pure[defs] & keep[defs] & (counts[rid[defs]] == 0)
     return keep
