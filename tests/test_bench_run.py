@@ -1,0 +1,66 @@
+"""Smoke test of bench/run.py on tiny workloads: it runs and reports every field (no timings)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+_ROOT = Path(__file__).resolve().parent.parent
+_BIN = Path(sys.prefix) / "lib/python3.11/site-packages/cmeel.prefix/bin"
+_SPVLINK = Path(sys.executable).parent / "spvlink"
+
+pytestmark = pytest.mark.skipif(
+    not (_BIN / "spirv-link").is_file() or not _SPVLINK.is_file(),
+    reason="needs the venv's spvlink and the cmeel SPIRV-Tools binaries",
+)
+
+_TOOL_FIELDS = {"times", "rss_kb", "median_s", "peak_rss_mb", "out_bytes", "valid", "ran"}
+
+
+def test_run_tiny(tmp_path: Path) -> None:
+    out_json = tmp_path / "r.json"
+    r = subprocess.run(
+        [
+            sys.executable,
+            str(_ROOT / "bench/run.py"),
+            "--only",
+            "chain5,wide3,wide3pe",
+            "--repeat",
+            "1",
+            "--no-extras",
+            "--work",
+            str(tmp_path / "work"),
+            "--json",
+            str(out_json),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+    header = r.stdout.splitlines()[0]
+    for col in ("workload", "spvlink s", "spirv-link s", "ratio", "RSS", "out MB", "valid"):
+        assert col in header
+    data = json.loads(out_json.read_text())
+    assert {"machine", "workloads", "growth", "help", "link_many"} <= data.keys()
+    assert {"nproc", "cpu", "python", "spirv_tools", "date"} <= data["machine"].keys()
+    rows = {w["name"]: w for w in data["workloads"]}
+    assert set(rows) == {"chain5", "wide3", "wide3pe"}
+    for row in rows.values():
+        assert row["repeats"] == 1
+        assert row["ratio"] > 0
+        for tool in ("spvlink", "spirv_link"):
+            res = row[tool]
+            assert _TOOL_FIELDS <= res.keys()
+            assert len(res["times"]) == 1
+            assert res["valid"] is True
+            assert res["out_bytes"] > 0
+            assert res["peak_rss_mb"] > 0
+    assert rows["wide3pe"]["spvlink"]["out_files"] == 8  # one module per entry point
+    assert rows["chain5"]["spvlink"]["ran"] in ("ok", "-")
+    assert rows["chain5"]["spirv_link"]["ran"] in ("ok", "-")
+    assert (tmp_path / "work/chain5/workload.json").exists()
