@@ -5,9 +5,14 @@ Heavy parts (numpy, the grammar) load lazily so `spvlink --help` stays cheap.
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+# spvlink never uses BLAS; without this, importing numpy starts a thread per core,
+# which costs a small link more CPU time than the link itself.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 if TYPE_CHECKING:
     from .binary import read, write

