@@ -15,10 +15,9 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from workloads import generate  # noqa: E402
-
 from spvlink.binary import read_many, write  # noqa: E402
 from spvlink.link import LinkOptions, link  # noqa: E402
+from workloads import generate  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from helpers import CORPUS, spirv_val
 
+from helpers import CORPUS, spirv_val
 from spvlink.binary import read, write
 from spvlink.link import LinkOptions, link
 

@@ -13,8 +13,8 @@ This is the chokepoint where low-level failures become `ParseError`s.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from array import array
+from collections.abc import Sequence
 from typing import Any
 
 from ..errors import ParseError
