@@ -274,7 +274,8 @@ def _read_module(path: str) -> Any:
 
 
 def cmd_link(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    _check_target_env(parser, args.target_env)
+    if args.validate or args.spirv_opt:  # the environment only matters to SPIRV-Tools
+        _check_target_env(parser, args.target_env)
     to_stdout = args.output == "-"
     if to_stdout and args.module_output != "single":
         parser.error("-o - writes one module: it cannot be used with --module-output "
