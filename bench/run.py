@@ -608,6 +608,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     ap.add_argument("--many", type=int, default=40, help="programs in the link-many manifest")
     args = ap.parse_args(argv)
+    # An installed package has its bytecode compiled (pip does it); an editable install
+    # in an environment with PYTHONDONTWRITEBYTECODE set would recompile every run.
+    import compileall
+
+    compileall.compile_dir(str(Path(__file__).resolve().parent.parent / "src"), quiet=1)
     global WORK
     if args.work is not None:
         WORK = args.work.resolve()
