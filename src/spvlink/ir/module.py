@@ -414,42 +414,45 @@ class Module:
         monotone = bool(np.all(order[1:] > order[:-1])) if n_out > 1 else True
         if monotone and brk.size * 4 > n_out:
             return self._gather_mask(order)
+        # Index arithmetic stays in int32, the stored type, to avoid widening copies.
+        i32 = np.int32
         run_at = np.concatenate([[0], brk])
-        run_len = np.diff(np.concatenate([run_at, [n_out]]))
-        first = order[run_at]
+        run_len = np.diff(np.concatenate([run_at, [n_out]])).astype(i32)
+        first = order[run_at].astype(i32)
         last = first + run_len - 1
         w0 = self.starts[first]
         w1 = self.starts[last] + self.sizes[last]
         wlen = w1 - w0
-        dst_w0 = np.cumsum(wlen) - wlen
+        dst_w0 = (np.cumsum(wlen, dtype=i32) - wlen).astype(i32)
         total = int(wlen.sum())
-        words = self.words[np.repeat(w0 - dst_w0, wlen) + np.arange(total, dtype=np.int64)]
+        words = self.words[np.repeat(w0 - dst_w0, wlen) + np.arange(total, dtype=i32)]
         sizes = self.sizes[order]
-        starts = np.cumsum(sizes) - sizes
+        starts = np.cumsum(sizes, dtype=i32) - sizes
         opcodes = self.opcodes[order]
-        i0 = np.searchsorted(self.id_pos, w0)
-        i1 = np.searchsorted(self.id_pos, w1)
+        i0 = np.searchsorted(self.id_pos, w0).astype(i32)
+        i1 = np.searchsorted(self.id_pos, w1).astype(i32)
         ilen = i1 - i0
-        dst_i0 = np.cumsum(ilen) - ilen
-        src_ids = np.repeat(i0 - dst_i0, ilen) + np.arange(int(ilen.sum()), dtype=np.int64)
+        dst_i0 = np.cumsum(ilen, dtype=i32) - ilen
+        src_ids = np.repeat(i0 - dst_i0, ilen) + np.arange(int(ilen.sum()), dtype=i32)
         id_pos = self.id_pos[src_ids] + np.repeat(dst_w0 - w0, ilen)
-        dst_inst0 = np.cumsum(run_len) - run_len
+        dst_inst0 = np.cumsum(run_len, dtype=i32) - run_len
         id_inst = self.id_inst[src_ids] + np.repeat(dst_inst0 - first, ilen)
         return words, starts, sizes, opcodes, id_pos, id_inst
 
     def _gather_mask(self, order: np.ndarray) -> tuple[Any, Any, Any, Any, Any, Any]:
         """`_gather` for an increasing `order` of many runs: boolean selection."""
         np = _np()
+        i32 = np.int32
         keep = np.zeros(len(self), dtype=bool)
         keep[order] = True
         words = self.words[np.repeat(keep, self.sizes)]
         sizes = self.sizes[order]
-        starts = np.cumsum(sizes) - sizes
+        starts = np.cumsum(sizes, dtype=i32) - sizes
         opcodes = self.opcodes[order]
         id_keep = keep[self.id_inst]
         # Each kept instruction moves left by the words removed before it.
         shift = self.starts[order] - starts
-        id_inst = (np.cumsum(keep) - 1)[self.id_inst[id_keep]]
+        id_inst = (np.cumsum(keep, dtype=i32) - 1)[self.id_inst[id_keep]]
         id_pos = self.id_pos[id_keep] - shift[id_inst]
         return words, starts, sizes, opcodes, id_pos, id_inst
 
