@@ -59,16 +59,17 @@ def eliminate_dead_code(m: Module, *, extra_roots: Iterable[int] = (),
     glob = sections == int(Section.GLOBAL)
     weak = glob & np.isin(m.opcodes, list(EXT_INST_OPCODES))
 
-    # Edges from id uses inside global and function instructions, except weak ones.
-    use = ~m.id_is_result
-    src_inst = m.id_inst[use]
-    dst_id = m.words[m.id_pos[use]].astype(np.int64)
-    strong = (glob | is_fn_inst)[src_inst] & ~weak[src_inst]
-    edge_src = slot[src_inst[strong]]
-    edge_dst = def_slot[dst_id[strong]]
-    ok = (edge_dst >= 0) & (edge_dst != edge_src)  # uses inside one function are no edges
+    # Edges from every id word to the slot defining it. A result id, and any use inside
+    # one function, points at its own slot: no edge. Edges out of instructions nothing
+    # can reach (names, decorations, entry points) are harmless; those out of weak ones
+    # are dropped. Id positions are in word order, so the edges come grouped by slot.
+    edge_src = slot[m.id_inst]
+    edge_dst = def_slot[m.words[m.id_pos]]
+    ok = (edge_dst >= 0) & (edge_dst != edge_src)
+    if weak.any():
+        ok &= ~weak[m.id_inst]
     edge_src, edge_dst = edge_src[ok], edge_dst[ok]
-    indptr = np.searchsorted(edge_src, np.arange(n + 1, dtype=np.int64))
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(edge_src, minlength=n))])
 
     alive = np.zeros(n, dtype=bool)
 
@@ -198,7 +199,7 @@ def eliminate_dead_code(m: Module, *, extra_roots: Iterable[int] = (),
             keep[idx] = alive_id[targets]
     # OpGroupDecorate lists (if any survive flattening) and OpExtInstImports nobody uses.
     used = np.zeros(m.bound, dtype=bool)
-    kept_uses = keep[m.id_inst] & use
+    kept_uses = keep[m.id_inst] & ~m.id_is_result
     used[m.words[m.id_pos[kept_uses]]] = True
     imports = m.indices(Section.EXT_INST_IMPORT)
     if imports.size:
