@@ -36,7 +36,7 @@ _SCALAR_CONST_ARRAY = np.array(sorted({
 def deduplicate(m: Module) -> Module:
     canon = np.arange(m.bound, dtype=np.int64)
     keep = np.ones(len(m), dtype=bool)
-    decos = decorations(m)
+    decos = decorations(m, linkage=False)
 
     # Capabilities, extensions, imports: by words (imports by name, remapping the id).
     seen_words: set[tuple[int, ...]] = set()

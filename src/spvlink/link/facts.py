@@ -64,8 +64,9 @@ class Decorations:
     builtin: dict[int, int]  # target id -> BuiltIn value (whole-variable decorations)
 
 
-def decorations(m: Module) -> Decorations:
-    """Decoration instructions by target, the LinkageAttributes and the BuiltIn ones."""
+def decorations(m: Module, *, linkage: bool = True) -> Decorations:
+    """Decoration instructions by target, the BuiltIn ones and (unless `linkage` is
+    False, which saves decoding every symbol name) the LinkageAttributes ones."""
     ann = m.indices(Section.ANNOTATION)
     ann = ann[np.isin(m.opcodes[ann], _DECORATION_ARRAY)]
     starts = m.starts[ann]
@@ -78,9 +79,11 @@ def decorations(m: Module) -> Decorations:
     is_builtin = plain & (deco == Decoration.BuiltIn) & (m.sizes[ann] >= 4)
     builtin = dict(zip(targets[is_builtin].tolist(),
                        m.words[starts[is_builtin] + 3].tolist(), strict=True))
-    is_link = plain & (deco == Decoration.LinkageAttributes) & (m.sizes[ann] >= 5)
-    linkage = _linkage_entries(m, ann[is_link])
-    return Decorations(dict(by_target), linkage, builtin)
+    entries: list[tuple[int, int, str, int]] = []
+    if linkage:
+        is_link = plain & (deco == Decoration.LinkageAttributes) & (m.sizes[ann] >= 5)
+        entries = _linkage_entries(m, ann[is_link])
+    return Decorations(dict(by_target), entries, builtin)
 
 
 def _linkage_entries(m: Module, idx: np.ndarray) -> list[tuple[int, int, str, int]]:
