@@ -215,16 +215,7 @@ class _Assembler:
 
     def raw_instruction(self, word: str, index: int) -> list[int]:
         ws = [self.raw_word(word, index)]
-        while not self.at_new_instruction():
-            w, i = self.take("a word")
-            if w.startswith("!"):
-                ws.append(self.raw_word(w, i))
-            elif w[0] == "%":
-                ws.append(self.id_of(w, i))
-            elif w[0] == '"':
-                ws.extend(encode_string(unescape_string(w[1:-1])))
-            else:
-                ws.append(self.integer(w, i))
+        self.generic_operands(ws)
         return ws
 
     def raw_word(self, word: str, index: int) -> int:
@@ -415,7 +406,8 @@ class _Assembler:
         self.operands(einfo.operands, ws, None, ext)
 
     def generic_operands(self, ws: list[int]) -> None:
-        """Operands of an instruction of a NonSemantic set without a grammar."""
+        """Operands read by their spelling alone: those of a NonSemantic set without a
+        grammar, and those after an instruction given as a raw `!<n>` word."""
         while not self.at_new_instruction():
             w, i = self.take("an operand")
             if w.startswith("!"):
