@@ -345,16 +345,21 @@ def _expand_ids(starts: Any, plan_of: Any) -> tuple[Any, Any]:
     """Id word positions of every instruction, vectorised over the plan table."""
     import numpy as np
 
+    # int32 throughout: the Module stores these as int32, and a big batch has millions.
+    i32 = np.int32
     lengths, plan_start, flat = _plan_tables()
-    k = lengths[plan_of] if plan_of.size else np.zeros(0, np.int64)
+    k = lengths[plan_of].astype(i32) if plan_of.size else np.zeros(0, i32)
     total = int(k.sum())
     if total == 0:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    id_inst = np.repeat(np.arange(starts.size, dtype=np.int64), k)
-    first = np.cumsum(k) - k  # index of each instruction's first id in the output
-    within = np.arange(total, dtype=np.int64) - np.repeat(first, k)
-    offsets = flat[np.repeat(plan_start[plan_of], k) + within]
-    return starts[id_inst] + offsets, id_inst
+        return np.zeros(0, i32), np.zeros(0, i32)
+    id_inst = np.repeat(np.arange(starts.size, dtype=i32), k)
+    first = np.cumsum(k, dtype=i32) - k  # index of each instruction's first id
+    # offset index = plan start + position within the instruction's ids
+    at = np.arange(total, dtype=i32)
+    at += np.repeat((plan_start[plan_of] - first).astype(i32), k)
+    id_pos = starts.astype(i32)[id_inst]
+    id_pos += flat.astype(i32)[at]
+    return id_pos, id_inst
 
 
 def _fail_at(lst: list[int], start: int, index: int, state: _State) -> ParseError:
