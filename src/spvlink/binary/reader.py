@@ -283,28 +283,38 @@ def read_many(datas: Sequence[bytes | bytearray | memoryview],
         # The word list is only needed for error messages (read() redoes it): free it.
         d.lst = d.state.lst = []
         decoded.append(d)
+    # int32/uint32 throughout: these arrays are the peak of a big link's memory.
+    i32 = np.int32
     n_words = np.array([d.words.size for d in decoded], dtype=np.int64)
     n_inst = np.array([len(d.starts) for d in decoded], dtype=np.int64)
     word_base = np.concatenate([[0], np.cumsum(n_words)])
     inst_base = np.concatenate([[0], np.cumsum(n_inst)])
     words = np.concatenate([d.words for d in decoded])
-    local_starts = np.concatenate([np.frombuffer(d.starts, dtype=np.int64) for d in decoded])
-    st = local_starts + np.repeat(word_base[:-1], n_inst)
-    plans_arr = np.concatenate([np.frombuffer(d.plan_of, dtype=np.int64) for d in decoded])
-    sizes = (words[st] >> 16).astype(np.int64)
-    opcodes = (words[st] & 0xFFFF).astype(np.int64)
+    local_starts = np.concatenate([np.frombuffer(d.starts, dtype=np.int64).astype(i32)
+                                   for d in decoded])
+    st = local_starts + np.repeat(word_base[:-1].astype(i32), n_inst)
+    plans_arr = np.concatenate([np.frombuffer(d.plan_of, dtype=np.int64).astype(i32)
+                                for d in decoded])
+    for d in decoded:
+        d.starts = d.plan_of = array("q")  # copied above
+    head = words[st]
+    sizes = (head >> 16).astype(i32)
+    opcodes = (head & 0xFFFF).astype(i32)
+    del head
     id_pos, id_inst = _expand_ids(st, plans_arr)
-    module_of_id = np.repeat(np.arange(len(decoded)), np.bincount(
-        np.searchsorted(inst_base[1:], id_inst, side="right"), minlength=len(decoded)))
-    bounds = np.array([d.bound for d in decoded], dtype=np.int64)
+    id_count = np.bincount(np.repeat(np.arange(len(decoded), dtype=i32), n_inst),
+                           weights=_plan_tables()[0][plans_arr],
+                           minlength=len(decoded)).astype(np.int64)
+    bounds = np.array([d.bound for d in decoded], dtype=np.uint32)
     ids = words[id_pos]
-    bad_ids = (ids == 0) | (ids >= bounds[module_of_id])
+    bad_ids = bool(((ids == 0) | (ids >= np.repeat(bounds, id_count))).any())
+    del ids
     scope = np.repeat(np.arange(len(decoded), dtype=np.int64), n_inst)
-    if bad_ids.any() or not _constant_widths_ok(words, st, sizes, opcodes, scope) \
+    if bad_ids or not _constant_widths_ok(words, st, sizes, opcodes, scope) \
             or _first_bad(words, st, plans_arr) is not None:
         for data, src in zip(datas, srcs, strict=True):
             read(data, source=src)  # raises with the exact place
-    id_count = np.bincount(module_of_id, minlength=len(decoded))
+    del scope, st, plans_arr
     id_base = np.concatenate([[0], np.cumsum(id_count)])
     sections = _sections_of_many(opcodes, inst_base)
     out = []
@@ -312,12 +322,14 @@ def read_many(datas: Sequence[bytes | bytearray | memoryview],
         i0, i1 = int(inst_base[k]), int(inst_base[k + 1])
         j0, j1 = int(id_base[k]), int(id_base[k + 1])
         w0 = int(word_base[k])
-        ops = opcodes[i0:i1]
+        # Rebase this module's id arrays in place: they are views of the batch's arrays.
+        id_pos[j0:j1] -= w0
+        id_inst[j0:j1] -= i0
         out.append(Module(
             version=d.version, generator=d.generator, bound=d.bound, schema=d.schema,
             words=words[w0:int(word_base[k + 1])], starts=local_starts[i0:i1],
-            sizes=sizes[i0:i1], opcodes=ops, sections=sections[i0:i1],
-            id_pos=id_pos[j0:j1] - w0, id_inst=id_inst[j0:j1] - i0, source=srcs[k]))
+            sizes=sizes[i0:i1], opcodes=opcodes[i0:i1], sections=sections[i0:i1],
+            id_pos=id_pos[j0:j1], id_inst=id_inst[j0:j1], source=srcs[k]))
     return out
 
 
