@@ -331,13 +331,13 @@ def _dump_name(index: int, name: str) -> str:
 
 def disassembly_texts(m: Module, options: StageOptions, label: str) -> tuple[list[str], list[str]]:
     """(texts, warnings) for the disassemble options on one linked module."""
-    from .text import disassemble
-
     texts: list[str] = []
     warnings: list[str] = []
     if not (options.disassemble or options.disassemble_fn or options.disassemble_entry
             or options.disassemble_globals):
         return texts, warnings
+    from .text import disassemble
+
     full = disassemble(m)
     if options.disassemble:
         texts.append(f"; {label}\n{full}")

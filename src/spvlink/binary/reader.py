@@ -21,7 +21,7 @@ from ..errors import ParseError
 from ..grammar import OperandKind, grammar
 from ..grammar.walk import WalkContext, WalkError, walk
 from ..ir.layout import Section
-from ..ir.module import MAGIC, Module, compute_sections, decode_string
+from ..ir.module import MAGIC, Module, compute_sections, decode_string, unique
 from ..spec import Op
 
 HEADER_WORDS = 5
@@ -108,7 +108,7 @@ def _first_bad(words: Any, starts: Any, plan_of: Any) -> int | None:
     sel = np.flatnonzero(has_checks[plan_of])
     if sel.size:
         sel_plans = plan_of[sel]
-        for p in np.unique(sel_plans).tolist():
+        for p in unique(sel_plans).tolist():
             rows = sel[sel_plans == p]
             for off, kind_name in _plans[p][1]:
                 kind = g.operand_kinds[kind_name]
@@ -119,7 +119,8 @@ def _first_bad(words: Any, starts: Any, plan_of: Any) -> int | None:
                         known |= v
                     wrong = (values & np.uint32(~known & 0xFFFFFFFF)) != 0
                 else:
-                    wrong = ~np.isin(values, np.fromiter(kind.enumerants, dtype=np.int64))
+                    wrong = ~np.isin(values, np.fromiter(kind.enumerants, dtype=np.int64),
+                                     kind="table")  # (a sort would import numpy.ma)
                 if wrong.any():
                     bad.append(int(rows[np.argmax(wrong)]))
     sel = np.flatnonzero(has_span[plan_of])

@@ -100,6 +100,12 @@ class Instruction:
         return " ".join(parts)
 
 
+def unique(values: np.ndarray) -> np.ndarray:
+    """Sorted distinct values. Plain `np.unique` imports `numpy.ma` on its first call
+    (to ask whether the array is masked), which costs a small link more than the call."""
+    return _np().unique(values, return_counts=True)[0]
+
+
 def encode_string(text: str) -> list[int]:
     raw = text.encode("utf-8") + b"\0"
     raw += b"\0" * (-len(raw) % 4)

@@ -23,6 +23,7 @@ import numpy as np
 from ..grammar import grammar
 from ..ir import Module, Section
 from ..ir.layout import EXT_INST_OPCODES, PURE_CLASSES, PURE_EXTRA
+from ..ir.module import unique
 from ..spec import Op
 from .facts import functions
 
@@ -83,7 +84,7 @@ def eliminate_dead_code(m: Module, *, extra_roots: Iterable[int] = (),
         callees.setdefault(a, []).append(b)
 
     def visit(seeds: np.ndarray) -> None:
-        frontier = np.unique(seeds[(seeds >= 0) & ~alive[seeds]])
+        frontier = unique(seeds[(seeds >= 0) & ~alive[seeds]])
         while frontier.size:
             stack = frontier[is_fn_slot[frontier]].tolist()
             reached = []
@@ -105,7 +106,7 @@ def eliminate_dead_code(m: Module, *, extra_roots: Iterable[int] = (),
             first = np.cumsum(cnt) - cnt
             idx = np.repeat(lo - first, cnt) + np.arange(total, dtype=np.int64)
             nxt = edge_dst[idx]
-            frontier = np.unique(nxt[~alive[nxt]])
+            frontier = unique(nxt[~alive[nxt]])
 
     # Roots.
     eps = m.indices(Section.ENTRY_POINT)

@@ -19,6 +19,7 @@ import numpy as np
 
 from ..ir import Module, Section
 from ..ir.layout import CONSTANT_OPCODES, TYPE_OPCODES
+from ..ir.module import unique
 from ..spec import Op
 from .facts import Decorations, decorations
 
@@ -132,7 +133,7 @@ def _merge_declarations(m: Module, canon: np.ndarray, keep: np.ndarray,
         ptr = m.words[m.starts[fwd] + 1].astype(np.int64)
         keep[fwd] = canon[ptr] == ptr
     # Ids that absorbed others: only their names and decorations can now repeat.
-    return np.unique(canon[cand_ids[~keep[cand]]])
+    return unique(canon[cand_ids[~keep[cand]]])
 
 
 def _merge_group(m: Module, g: np.ndarray, canon: np.ndarray, classes: np.ndarray,

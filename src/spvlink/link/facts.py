@@ -13,6 +13,7 @@ import numpy as np
 
 from ..ir import Module, Section
 from ..ir.layout import DECORATION_OPCODES
+from ..ir.module import unique
 from ..spec import Decoration, Op
 
 
@@ -49,7 +50,7 @@ def _functions(m: Module) -> Functions:
     labels = np.flatnonzero(m.opcodes == Op.Label)
     has_body = np.zeros(starts.size, dtype=bool)
     if labels.size and starts.size:
-        has_body[np.unique(owner[labels][owner[labels] >= 0])] = True
+        has_body[unique(owner[labels][owner[labels] >= 0])] = True
     ids = m.result_ids[starts] if starts.size else np.zeros(0, np.int64)
     return Functions(ids=ids, first=starts, last=ends[: starts.size], owner=owner,
                      has_body=has_body)
