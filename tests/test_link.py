@@ -354,3 +354,13 @@ OpFunctionEnd
     r = link_asm(user, kernel_lib("OpDecorate %x FuncParamAttr Sext"), env="spv1.0")
     text = dis(r.module)  # type: ignore[arg-type]
     assert "FuncParamAttr Sext" in text and "Zext" not in text  # the export keeps its own
+
+
+def test_time_passes_reports_each_pass() -> None:
+    r = link_asm(MAIN, LIB, time_passes=True)
+    names = [name for name, _ in r.timings]
+    for step in ("merge", "deduplicate", "resolve imports", "dead-code elimination",
+                 "entry-point interfaces", "compact ids"):
+        assert step in names
+    assert all(seconds >= 0 for _, seconds in r.timings)
+    assert link_asm(MAIN, LIB).timings == []

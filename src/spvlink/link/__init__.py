@@ -41,7 +41,7 @@ class LinkOptions:
     module_output: str = "single"  # or "per-entry-point" ("multiple" is an alias)
     spirv_metadata: str = "none"  # "none", "name-variables" or "full"
     debuginfo: bool = False
-    time_passes: bool = False
+    time_passes: bool = False  # fill LinkResult.timings with each pass's time
     # Called with ("post-merge" | "post-link" | "post-split:<entry>", module) when set.
     dump: Callable[[str, Module], None] | None = None
 
@@ -115,7 +115,7 @@ def _link(modules: Sequence[Module], options: LinkOptions, timer: _Timer) -> Lin
     if options.create_library:
         roots += res.exports
 
-    result = LinkResult(timings=timer.timings)
+    result = LinkResult(timings=timer.timings if options.time_passes else [])
     eps = entry_points(m)
     result.entry_points = [name for _, _, name in eps]
 
