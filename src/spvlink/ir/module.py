@@ -316,15 +316,6 @@ class Module:
             return is_result_word[self.id_pos]
         return self._cached("id_is_result", make)
 
-    def defining_index(self) -> dict[int, int]:
-        """Map from result id to the index of the instruction defining it."""
-        def make() -> dict[int, int]:
-            np = _np()
-            rid = self.result_ids
-            idx = np.flatnonzero(rid)
-            return dict(zip(rid[idx].tolist(), idx.tolist(), strict=True))
-        return self._cached("defining_index", make)
-
     def indices(self, *sections: Section) -> np.ndarray:
         np = _np()
         return np.flatnonzero(np.isin(self.sections, [int(s) for s in sections]))
