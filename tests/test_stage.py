@@ -138,7 +138,7 @@ def test_spirv_opt_signal_keeps_unoptimised(tmp_path: Path,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     """Make the linker keep glslang's debug info, so that spirv-opt 2025.5 really crashes on
     --strip-debug: the stage warns and writes the unoptimised module."""
-    monkeypatch.setattr(spvlink.link, "strip_metadata", lambda m, **kw: m)
+    monkeypatch.setattr(spvlink.link, "metadata_keep", lambda m, keep, **kw: keep)
     path = SPV / "vec_add.gVS.spv"
     res = run_stage([path], StageOptions(output=tmp_path / "o.spv", validate=False))
     if not res.warnings:

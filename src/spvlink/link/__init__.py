@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 
 from ..errors import LinkError
 from ..ir import Module
-from .dce import eliminate_dead_code
+from .dce import live_instructions
 from .dedup import deduplicate
-from .finish import METADATA_LEVELS, compact_ids, flatten_decoration_groups, strip_metadata
-from .interface import recompute_interfaces
+from .finish import METADATA_LEVELS, compact_ids, flatten_decoration_groups, metadata_keep
+from .interface import interface_replacements
 from .merge import check_inputs, merge
 from .split import entry_points, file_stems
 from .symbols import origin_namer, resolve
@@ -141,20 +141,30 @@ def _link(modules: Sequence[Module], options: LinkOptions, timer: _Timer) -> Lin
 
 def _finish(m: Module, options: LinkOptions, timer: _Timer, *, roots: list[int],
             entry: int | None) -> Module:
-    if options.dce or entry is not None:
-        with timer("dead-code elimination"):
-            m = eliminate_dead_code(m, extra_roots=roots,
-                                    entry_points=None if entry is None else [entry],
-                                    remove_pure=options.dce)
+    """DCE, interfaces and stripping are decided on `m` and applied by one `select` (and a
+    splice of the rewritten entry points); compaction then renumbers the smaller result."""
+    import numpy as np
+
+    with timer("dead-code elimination"):
+        if options.dce or entry is not None:
+            keep = live_instructions(m, extra_roots=roots,
+                                     entry_points=None if entry is None else [entry],
+                                     remove_pure=options.dce)
+        else:
+            keep = np.ones(len(m), dtype=bool)
     with timer("entry-point interfaces"):
-        m = recompute_interfaces(m)
+        replace = interface_replacements(m, keep)
     with timer("strip metadata"):
-        m = strip_metadata(m, spirv_metadata=options.spirv_metadata,
-                           debuginfo=options.debuginfo)
+        keep = metadata_keep(m, keep, spirv_metadata=options.spirv_metadata,
+                             debuginfo=options.debuginfo)
+        out = m.select(np.flatnonzero(keep))
+        if replace:
+            new_index = np.cumsum(keep) - 1
+            out = out.splice({int(new_index[i]): insts for i, insts in replace.items()})
     if options.compact_ids:
         with timer("compact ids"):
-            m = compact_ids(m)
-    return m
+            out = compact_ids(out)
+    return out
 
 
 __all__ = ["GENERATOR", "LinkOptions", "LinkResult", "link"]

@@ -41,7 +41,15 @@ def eliminate_dead_code(m: Module, *, extra_roots: Iterable[int] = (),
                         entry_points: Iterable[int] | None = None,
                         remove_pure: bool = True) -> Module:
     """Remove what no root reaches. `entry_points` selects which OpEntryPoint
-    instructions (by index) are kept as roots; by default all of them.
+    instructions (by index) are kept as roots; by default all of them."""
+    return m.select(np.flatnonzero(live_instructions(
+        m, extra_roots=extra_roots, entry_points=entry_points, remove_pure=remove_pure)))
+
+
+def live_instructions(m: Module, *, extra_roots: Iterable[int] = (),
+                      entry_points: Iterable[int] | None = None,
+                      remove_pure: bool = True) -> np.ndarray:
+    """The keep-mask of `eliminate_dead_code`, for callers that fuse it with other edits.
     """
     n = len(m)
     fns = functions(m)
@@ -205,7 +213,7 @@ def eliminate_dead_code(m: Module, *, extra_roots: Iterable[int] = (),
     imports = m.indices(Section.EXT_INST_IMPORT)
     if imports.size:
         keep[imports] = used[rid[imports]]
-    return m.select(np.flatnonzero(keep))
+    return keep
 
 
 def _remove_unused_pure(m: Module, keep: np.ndarray, is_fn_inst: np.ndarray) -> np.ndarray:

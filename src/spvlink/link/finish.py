@@ -25,19 +25,28 @@ def strip_metadata(m: Module, *, spirv_metadata: str = "none", debuginfo: bool =
     """`none`: strip names, and debug information unless `debuginfo`; `name-variables`:
     keep the names of global variables; `full`: keep everything.
     """
+    keep = metadata_keep(m, np.ones(len(m), dtype=bool), spirv_metadata=spirv_metadata,
+                         debuginfo=debuginfo)
+    return m if keep.all() else m.select(np.flatnonzero(keep))
+
+
+def metadata_keep(m: Module, keep: np.ndarray, *, spirv_metadata: str = "none",
+                  debuginfo: bool = False) -> np.ndarray:
+    """`keep` (a keep-mask over m) less what `strip_metadata` removes."""
     if spirv_metadata == "full":
-        return m
-    keep = np.ones(len(m), dtype=bool)
+        return keep
+    keep = keep.copy()
     names = np.flatnonzero(np.isin(m.opcodes, [Op.Name, Op.MemberName]))
     if spirv_metadata == "name-variables":
         glob_vars = m.result_ids[(m.opcodes == Op.Variable) & (m.sections == int(Section.GLOBAL))]
         targets = m.words[m.starts[names] + 1].astype(np.int64)
-        keep[names] = np.isin(targets, glob_vars) & (m.opcodes[names] == Op.Name)
+        keep[names] &= np.isin(targets, glob_vars) & (m.opcodes[names] == Op.Name)
     else:
         keep[names] = False
     if not debuginfo:
         debug_ops = [Op.String, Op.Source, Op.SourceContinued, Op.SourceExtension,
                      Op.ModuleProcessed, *LINE_OPCODES]
+        dropped_strings = (m.opcodes == Op.String) & keep
         keep[np.isin(m.opcodes, debug_ops)] = False
         sets = _debug_info_imports(m)
         if sets:
@@ -47,25 +56,25 @@ def strip_metadata(m: Module, *, spirv_metadata: str = "none", debuginfo: bool =
             imports = m.indices(Section.EXT_INST_IMPORT)
             keep[imports[np.isin(m.result_ids[imports], list(sets))]] = False
             # NonSemantic debug info needs its extension only while some remains.
-            if not _other_nonsemantic(m, sets):
+            if not _other_nonsemantic(m, sets, keep):
                 for i in m.indices(Section.EXTENSION).tolist():
                     if decode_string(m.inst_words(i)[1:]) == "SPV_KHR_non_semantic_info":
                         keep[i] = False
-    # An OpString that something kept still names (a DebugPrintf format, another
-    # non-semantic set's operand) stays.
-    strings = np.flatnonzero((m.opcodes == Op.String) & ~keep)
-    if strings.size:
-        uses = keep[m.id_inst] & ~m.id_is_result
-        used = np.zeros(m.bound, dtype=bool)
-        used[m.words[m.id_pos[uses]]] = True
-        keep[strings] = used[m.result_ids[strings]]
-    if keep.all():
-        return m
-    return m.select(np.flatnonzero(keep))
+        # An OpString that something kept still names (a DebugPrintf format, another
+        # non-semantic set's operand) stays.
+        strings = np.flatnonzero(dropped_strings)
+        if strings.size:
+            uses = keep[m.id_inst] & ~m.id_is_result
+            used = np.zeros(m.bound, dtype=bool)
+            used[m.words[m.id_pos[uses]]] = True
+            keep[strings] = used[m.result_ids[strings]]
+    return keep
 
 
-def _other_nonsemantic(m: Module, stripped: set[int]) -> bool:
+def _other_nonsemantic(m: Module, stripped: set[int], keep: np.ndarray) -> bool:
     for i in m.indices(Section.EXT_INST_IMPORT).tolist():
+        if not keep[i]:
+            continue
         ws = m.inst_words(i)
         if ws[1] not in stripped and decode_string(ws[2:]).startswith("NonSemantic."):
             return True

@@ -15,14 +15,26 @@ from .facts import functions
 
 
 def recompute_interfaces(m: Module) -> Module:
+    replace = interface_replacements(m)
+    return m.splice(replace) if replace else m
+
+
+def interface_replacements(m: Module, keep: np.ndarray | None = None) -> dict[int, list[Instruction]]:
+    """The rewritten OpEntryPoint instructions (by index) whose interface changes; with
+    `keep`, as if only the kept instructions were there."""
     eps = m.indices(Section.ENTRY_POINT)
+    if keep is not None:
+        eps = eps[keep[eps]]
     if not eps.size:
-        return m
+        return {}
     fns = functions(m)
     fn_index = fns.index_of()
     rid = m.result_ids
 
-    glob_vars = np.flatnonzero((m.opcodes == Op.Variable) & (m.sections == int(Section.GLOBAL)))
+    is_glob_var = (m.opcodes == Op.Variable) & (m.sections == int(Section.GLOBAL))
+    if keep is not None:
+        is_glob_var &= keep
+    glob_vars = np.flatnonzero(is_glob_var)
     var_order = {int(rid[i]): k for k, i in enumerate(glob_vars.tolist())}
     var_class = {int(rid[i]): int(m.words[m.starts[i] + 3]) for i in glob_vars.tolist()}
     is_var = np.zeros(m.bound, dtype=bool)
@@ -30,12 +42,17 @@ def recompute_interfaces(m: Module) -> Module:
     is_fn = np.zeros(m.bound, dtype=bool)
     is_fn[fns.ids] = True
 
-    # Per function: the variables and functions its body names.
-    use = ~m.id_is_result
-    owner = fns.owner[m.id_inst]
-    sel = use & (owner >= 0)
-    owners = owner[sel]
-    ids = m.words[m.id_pos[sel]].astype(np.int64)
+    # Per function: the variables and functions its body names. Only the few id words
+    # naming a global variable or a function are looked at closely.
+    named = m.words[m.id_pos]
+    interesting = (is_var[named] | is_fn[named]) & ~m.id_is_result
+    if keep is not None:
+        interesting &= keep[m.id_inst]
+    at = np.flatnonzero(interesting)
+    owner = fns.owner[m.id_inst[at]]
+    inside = owner >= 0
+    owners = owner[inside]
+    ids = named[at[inside]].astype(np.int64)
     var_uses: dict[int, set[int]] = {}
     callees: dict[int, set[int]] = {}
     vmask = is_var[ids]
@@ -71,4 +88,4 @@ def recompute_interfaces(m: Module) -> Module:
         if new_list != listed:
             inst.operands = inst.operands[:3] + [Operand("IdRef", (v,)) for v in new_list]
             replace[i] = [inst]
-    return m.splice(replace) if replace else m
+    return replace
