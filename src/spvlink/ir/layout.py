@@ -56,7 +56,6 @@ SECTION_OF_OPCODE: dict[int, Section] = {
 DECORATION_OPCODES = frozenset({
     Op.Decorate, Op.MemberDecorate, Op.DecorateId, Op.DecorateString, Op.MemberDecorateString,
 })
-NAME_OPCODES = frozenset({Op.Name, Op.MemberName})
 LINE_OPCODES = frozenset({Op.Line, Op.NoLine})
 EXT_INST_OPCODES = frozenset({Op.ExtInst, Op.ExtInstWithForwardRefsKHR})
 
@@ -78,16 +77,7 @@ CONSTANT_OPCODES = frozenset({
     Op.SpecConstant, Op.SpecConstantComposite, Op.SpecConstantOp,
     Op.ConstantCompositeReplicateEXT, Op.SpecConstantCompositeReplicateEXT,
 })
-SPEC_CONSTANT_OPCODES = frozenset({
-    Op.SpecConstantTrue, Op.SpecConstantFalse, Op.SpecConstant, Op.SpecConstantComposite,
-    Op.SpecConstantOp, Op.SpecConstantCompositeReplicateEXT,
-})
 
-TERMINATOR_OPCODES = frozenset({
-    Op.Branch, Op.BranchConditional, Op.Switch, Op.Return, Op.ReturnValue, Op.Kill,
-    Op.Unreachable, Op.TerminateInvocation, Op.IgnoreIntersectionKHR,
-    Op.TerminateRayKHR, Op.EmitMeshTasksEXT,
-})
 
 # Instructions without side effects: removable inside a live function when unused.
 # (Conservative: only arithmetic, conversions, composites and access chains.)

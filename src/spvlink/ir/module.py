@@ -79,10 +79,6 @@ class Instruction:
     def opname(self) -> str:
         return grammar().opname(self.opcode)
 
-    def ids(self) -> list[int]:
-        """Every id the operands use (not the result type or result id)."""
-        return [op.words[0] for op in self.operands if op.is_id]
-
     def __str__(self) -> str:
         parts = []
         if self.result_id is not None:
@@ -355,11 +351,6 @@ class Module:
     def __iter__(self) -> Iterator[Instruction]:
         for i in range(len(self)):
             yield self.instruction(i)
-
-    def instructions(self, section: Section | None = None) -> Iterator[tuple[int, Instruction]]:
-        rng = range(len(self)) if section is None else self.indices(section).tolist()
-        for i in rng:
-            yield i, self.instruction(i)
 
     # -- edits ---------------------------------------------------------------------------
 

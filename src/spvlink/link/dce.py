@@ -37,19 +37,11 @@ def _pure_table() -> np.ndarray:
     return table
 
 
-def eliminate_dead_code(m: Module, *, extra_roots: Iterable[int] = (),
-                        entry_points: Iterable[int] | None = None,
-                        remove_pure: bool = True) -> Module:
-    """Remove what no root reaches. `entry_points` selects which OpEntryPoint
-    instructions (by index) are kept as roots; by default all of them."""
-    return m.select(np.flatnonzero(live_instructions(
-        m, extra_roots=extra_roots, entry_points=entry_points, remove_pure=remove_pure)))
-
-
 def live_instructions(m: Module, *, extra_roots: Iterable[int] = (),
                       entry_points: Iterable[int] | None = None,
                       remove_pure: bool = True) -> np.ndarray:
-    """The keep-mask of `eliminate_dead_code`, for callers that fuse it with other edits.
+    """The keep-mask of dead-code elimination: what some root reaches. `entry_points`
+    selects which OpEntryPoint instructions (by index) are roots; by default all of them.
     """
     n = len(m)
     fns = functions(m)

@@ -21,18 +21,11 @@ def _debug_info_imports(m: Module) -> set[int]:
     return out
 
 
-def strip_metadata(m: Module, *, spirv_metadata: str = "none", debuginfo: bool = False) -> Module:
-    """`none`: strip names, and debug information unless `debuginfo`; `name-variables`:
-    keep the names of global variables; `full`: keep everything.
-    """
-    keep = metadata_keep(m, np.ones(len(m), dtype=bool), spirv_metadata=spirv_metadata,
-                         debuginfo=debuginfo)
-    return m if keep.all() else m.select(np.flatnonzero(keep))
-
-
 def metadata_keep(m: Module, keep: np.ndarray, *, spirv_metadata: str = "none",
                   debuginfo: bool = False) -> np.ndarray:
-    """`keep` (a keep-mask over m) less what `strip_metadata` removes."""
+    """`keep` (a keep-mask over m) less the metadata to strip. `none`: names, and debug
+    information unless `debuginfo`; `name-variables`: all names but those of global
+    variables; `full`: nothing."""
     if spirv_metadata == "full":
         return keep
     keep = keep.copy()

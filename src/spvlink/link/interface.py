@@ -14,11 +14,6 @@ from ..spec import Op, StorageClass
 from .facts import functions
 
 
-def recompute_interfaces(m: Module) -> Module:
-    replace = interface_replacements(m)
-    return m.splice(replace) if replace else m
-
-
 def interface_replacements(m: Module, keep: np.ndarray | None = None) -> dict[int, list[Instruction]]:
     """The rewritten OpEntryPoint instructions (by index) whose interface changes; with
     `keep`, as if only the kept instructions were there."""
