@@ -21,7 +21,7 @@ from ..errors import ParseError
 from ..grammar import OperandKind, grammar
 from ..grammar.walk import WalkContext, WalkError, walk
 from ..ir.layout import Section
-from ..ir.module import MAGIC, Module, compute_sections, decode_string, unique
+from ..ir.module import MAGIC, Module, ModuleFacts, compute_sections, unique
 from ..spec import Op
 
 HEADER_WORDS = 5
@@ -95,9 +95,11 @@ def _zero_byte(words: Any) -> Any:
     return ((w - np.uint32(0x01010101)) & ~w & np.uint32(0x80808080)) != 0
 
 
-def _first_bad(words: Any, starts: Any, plan_of: Any) -> int | None:
+def _first_bad(words: Any, starts: Any, sizes: Any, opcodes: Any, plan_of: Any,
+               scope: Any = None) -> int | None:
     """Index of the first instruction whose deferred checks fail: an unknown enum value
-    or a string that does not end exactly where its plan says."""
+    or a string that does not end exactly where its plan says; failing those, a constant
+    whose width disagrees with its type (`scope`: see `_bad_constant`)."""
     import numpy as np
 
     if not plan_of.size:
@@ -138,47 +140,45 @@ def _first_bad(words: Any, starts: Any, plan_of: Any) -> int | None:
             ok &= zeros == 0
         if not ok.all():
             bad.append(int(sel[np.argmax(~ok)]))
-    return min(bad) if bad else None
+    return min(bad) if bad else _bad_constant(words, starts, sizes, opcodes, scope)
 
 
 class _State:
-    """Per-read facts that later instructions depend on, gathered lazily."""
+    """Per-read facts that later instructions depend on, gathered lazily: only OpSwitch
+    and a malformed constant need the types of earlier instructions."""
 
     def __init__(self, lst: list[int], starts: Sequence[int]) -> None:
         self.lst = lst
         self.starts = starts
-        self.widths: dict[int, int] = {}
-        self.ext_names: dict[int, str] = {}
-        self.value_types: dict[int, int] = {}
+        self.facts = ModuleFacts()
         self.scanned = 0
 
+    def observe(self, ws: Sequence[int]) -> None:
+        self.facts.observe(ws)
+
     def _scan(self) -> None:
-        # Types and value types of the instructions read so far (rarely needed).
-        g = grammar()
         lst = self.lst
         for s in self.starts[self.scanned:]:
-            op = lst[s] & 0xFFFF
-            if op in _WIDTH_OPS:
-                self.widths[lst[s + 1]] = lst[s + 2]
-            info = g.instructions.get(op)
-            if info is not None and info.has_result_type and info.has_result:
-                self.value_types[lst[s + 2]] = lst[s + 1]
+            self.facts.observe(lst[s:s + (lst[s] >> 16)])
         self.scanned = len(self.starts)
 
     def type_width(self, type_id: int) -> int | None:
-        if type_id not in self.widths:
+        if type_id not in self.facts.widths:
             self._scan()
-        return self.widths.get(type_id)
+        return self.facts.widths.get(type_id)
 
     def value_width(self, value: int) -> int | None:
-        if value not in self.value_types:
+        if value not in self.facts.value_type:
             self._scan()
-        t = self.value_types.get(value)
+        t = self.facts.value_type.get(value)
         return None if t is None else self.type_width(t)
+
+    def ext_set_name(self, set_id: int) -> str | None:
+        return self.facts.ext.get(set_id)
 
     def context(self) -> WalkContext:
         return WalkContext(type_width=self.type_width, value_width=self.value_width,
-                           ext_set_name=self.ext_names.get)
+                           ext_set_name=self.ext_set_name)
 
 
 class _Decoded:
@@ -250,12 +250,11 @@ def read(data: bytes | bytearray | memoryview, *, source: str | None = None) -> 
     plans_arr = np.frombuffer(d.plan_of, dtype=np.int64)
     sizes = (words[st] >> 16).astype(np.int64) if st.size else np.zeros(0, np.int64)
     opcodes = (words[st] & 0xFFFF).astype(np.int64) if st.size else np.zeros(0, np.int64)
-    bad = _first_bad(words, st, plans_arr)
+    bad = _first_bad(words, st, sizes, opcodes, plans_arr)
     if bad is not None:
         raise _fail_at(d.lst, int(st[bad]), bad, d.state)
-    _check_constant_widths(words, st, sizes, opcodes, d.lst, d.state)
     id_pos, id_inst = _expand_ids(st, plans_arr)
-    _check_ids(words, id_pos, id_inst, st, opcodes, d.bound)
+    _check_ids(words, id_pos, id_inst, opcodes, d.bound)
     return Module(version=d.version, generator=d.generator, bound=d.bound, schema=d.schema,
                   words=words, starts=st, sizes=sizes, opcodes=opcodes,
                   sections=compute_sections(opcodes), id_pos=id_pos, id_inst=id_inst,
@@ -307,12 +306,9 @@ def read_many(datas: Sequence[bytes | bytearray | memoryview],
                            weights=_plan_tables()[0][plans_arr],
                            minlength=len(decoded)).astype(np.int64)
     bounds = np.array([d.bound for d in decoded], dtype=np.uint32)
-    ids = words[id_pos]
-    bad_ids = bool(((ids == 0) | (ids >= np.repeat(bounds, id_count))).any())
-    del ids
+    bad_ids = _first_bad_id(words, id_pos, np.repeat(bounds, id_count)) is not None
     scope = np.repeat(np.arange(len(decoded), dtype=np.int64), n_inst)
-    if bad_ids or not _constant_widths_ok(words, st, sizes, opcodes, scope) \
-            or _first_bad(words, st, plans_arr) is not None:
+    if bad_ids or _first_bad(words, st, sizes, opcodes, plans_arr, scope) is not None:
         for data, src in zip(datas, srcs, strict=True):
             read(data, source=src)  # raises with the exact place
     del scope, st, plans_arr
@@ -389,17 +385,6 @@ def _fail_at(lst: list[int], start: int, index: int, state: _State) -> ParseErro
                       opname=g.opname(opcode))
 
 
-def _check_constant_widths(words: Any, starts: Any, sizes: Any, opcodes: Any,
-                           lst: list[int], state: _State) -> None:
-    bad = _bad_constant(words, starts, sizes, opcodes)
-    if bad is not None:
-        raise _fail_at(lst, int(starts[bad]), bad, state)
-
-
-def _constant_widths_ok(words: Any, starts: Any, sizes: Any, opcodes: Any, scope: Any) -> bool:
-    return _bad_constant(words, starts, sizes, opcodes, scope) is None
-
-
 def _bad_constant(words: Any, starts: Any, sizes: Any, opcodes: Any,
                   scope: Any = None) -> int | None:
     """Index of the first OpConstant/OpSpecConstant whose width disagrees with its type.
@@ -433,18 +418,23 @@ def _bad_constant(words: Any, starts: Any, sizes: Any, opcodes: Any,
     return None
 
 
-def _check_ids(words: Any, id_pos: Any, id_inst: Any, starts: Any, opcodes: Any,
-               bound: int) -> None:
+def _first_bad_id(words: Any, id_pos: Any, bound: Any) -> int | None:
+    """Position in `id_pos` of the first id that is 0 or not below `bound` (one bound,
+    or one per id when modules are checked together)."""
     import numpy as np
 
     if not id_pos.size:
-        return
+        return None
     ids = words[id_pos]
-    bad = np.flatnonzero((ids == 0) | (ids >= bound))
-    if bad.size:
-        j = int(bad[0])
+    bad = (ids == 0) | (ids >= bound)
+    return int(np.argmax(bad)) if bad.any() else None
+
+
+def _check_ids(words: Any, id_pos: Any, id_inst: Any, opcodes: Any, bound: int) -> None:
+    j = _first_bad_id(words, id_pos, bound)
+    if j is not None:
         i = int(id_inst[j])
-        value = int(ids[j])
+        value = int(words[id_pos[j]])
         what = "id 0 is not a valid id" if value == 0 else f"id {value} is not below the bound {bound}"
         raise ParseError(what, offset=(HEADER_WORDS + int(id_pos[j])) * 4, index=i,
                          opname=grammar().opname(int(opcodes[i])))
@@ -509,7 +499,7 @@ def _slow(lst: list[int], pos: int, hdr: int, index: int, state: _State) -> int:
         if fast is not None:
             return fast
     if opcode in _EXT_INST_OPS and wc >= 5:
-        key = (state.ext_names.get(ws[3]), ws[4], hdr)
+        key = (state.ext_set_name(ws[3]), ws[4], hdr)
     entry = _guarded.get(key)
     if entry is not None:
         deps, sub = entry
@@ -523,7 +513,7 @@ def _slow(lst: list[int], pos: int, hdr: int, index: int, state: _State) -> int:
         raise fail(exc.message, exc.word) from None
 
     if opcode == Op.ExtInstImport:
-        state.ext_names[ws[1]] = decode_string(ws[2:])
+        state.observe(ws)
 
     if res.deps is None or opcode == Op.ExtInstImport:
         return _intern(res.id_offsets)  # depends on content: walked every time

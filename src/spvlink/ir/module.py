@@ -227,7 +227,7 @@ class Module:
         flat: list[int] = []
         starts: list[int] = []
         id_pos: list[int] = []
-        ctx = _IncrementalContext()
+        ctx = ModuleFacts()
         for inst in instructions:
             ws = inst.words() if isinstance(inst, Instruction) else list(inst)
             ctx.observe(ws)
@@ -556,8 +556,11 @@ def instruction_from_words(ws: Sequence[int], ctx: WalkContext) -> Instruction:
     return inst
 
 
-class _IncrementalContext:
-    """Walk context for building a module instruction by instruction."""
+class ModuleFacts:
+    """What decoding an instruction needs to know about those before it (type widths,
+    the types of values, extended-instruction imports), gathered instruction by
+    instruction: for building a module, and for the reader's rare content-dependent
+    layouts."""
 
     def __init__(self) -> None:
         self.widths: dict[int, int] = {}
