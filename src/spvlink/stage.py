@@ -20,13 +20,13 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import InputError, ToolError, ValidationError
+from .timing import StepTimer
 
 if TYPE_CHECKING:
     from .ir import Module
@@ -431,18 +431,6 @@ def _instruction_lines(text: str, count: int) -> list[str] | None:
 # The stage
 
 
-class _Timer:
-    def __init__(self, timings: list[tuple[str, float]]) -> None:
-        self.timings = timings
-
-    @contextmanager
-    def __call__(self, name: str) -> Iterator[None]:
-        t0 = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.timings.append((name, time.perf_counter() - t0))
-
 
 def validator_options(options: Any) -> Any:
     """`tools.ValidatorOptions` from anything with the relax-flag attributes."""
@@ -472,7 +460,7 @@ def run_stage(inputs: Sequence[str | Path], options: StageOptions | None = None,
 
     options = options or StageOptions()
     result = CompileResult()
-    timer = _Timer(result.timings)
+    timer = StepTimer(result.timings)
     per_entry = options.module_output == "per-entry-point"
     if not inputs:
         raise InputError("no input files")
@@ -631,7 +619,7 @@ def _label(out_path: Path | None, name: str | None, stems: dict[str, str]) -> st
 
 
 def _optimize(data: bytes, options: StageOptions, label: str, result: CompileResult,
-              timer: _Timer) -> bytes:
+              timer: StepTimer) -> bytes:
     from .tools import optimize, optimizer_passes
 
     passes = optimizer_passes(options.opt_level, strip=options.strips_debug)

@@ -9,13 +9,12 @@ and, per entry point, the last four again on each entry point's own module.
 from __future__ import annotations
 
 import gc
-import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from ..errors import LinkError
 from ..ir import Module
+from ..timing import StepTimer
 from .dce import live_instructions
 from .dedup import deduplicate
 from .finish import METADATA_LEVELS, compact_ids, flatten_decoration_groups, metadata_keep
@@ -69,22 +68,9 @@ class LinkResult:
         return self.module is None
 
 
-class _Timer:
-    def __init__(self) -> None:
-        self.timings: list[tuple[str, float]] = []
-
-    @contextmanager
-    def __call__(self, name: str) -> Iterator[None]:
-        t0 = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.timings.append((name, time.perf_counter() - t0))
-
-
 def link(modules: Sequence[Module], options: LinkOptions | None = None) -> LinkResult:
     options = options or LinkOptions()
-    timer = _Timer()
+    timer = StepTimer()
     # Many Python objects live during a big link; the cyclic collector only costs time.
     gc_was_enabled = gc.isenabled()
     gc.disable()
@@ -95,7 +81,7 @@ def link(modules: Sequence[Module], options: LinkOptions | None = None) -> LinkR
             gc.enable()
 
 
-def _link(modules: Sequence[Module], options: LinkOptions, timer: _Timer) -> LinkResult:
+def _link(modules: Sequence[Module], options: LinkOptions, timer: StepTimer) -> LinkResult:
     with timer("check"):
         version = check_inputs(modules, use_highest_version=options.use_highest_version)
     with timer("merge"):
@@ -139,7 +125,7 @@ def _link(modules: Sequence[Module], options: LinkOptions, timer: _Timer) -> Lin
     return result
 
 
-def _finish(m: Module, options: LinkOptions, timer: _Timer, *, roots: list[int],
+def _finish(m: Module, options: LinkOptions, timer: StepTimer, *, roots: list[int],
             entry: int | None) -> Module:
     """DCE, interfaces and stripping are decided on `m` and applied by one `select` (and a
     splice of the rewritten entry points); compaction then renumbers the smaller result."""

@@ -45,13 +45,7 @@ def deduplicate(m: Module) -> Module:
     for i in m.indices(Section.CAPABILITY, Section.EXTENSION, Section.EXT_INST_IMPORT).tolist():
         ws = m.inst_words(i)
         if ws[0] & 0xFFFF == Op.ExtInstImport:
-            key = tuple(ws[2:])
-            first = ext_by_name.get(key)
-            if first is None:
-                ext_by_name[key] = ws[1]
-            else:
-                canon[ws[1]] = first
-                keep[i] = False
+            _merge_by_operands(ext_by_name, ws, i, canon, keep)
         else:
             t = tuple(ws)
             if t in seen_words:
@@ -61,6 +55,16 @@ def deduplicate(m: Module) -> Module:
     merged = _merge_declarations(m, canon, keep, decos)
     _dedup_debug_and_annotations(m, canon, keep, merged)
     return m.select(np.flatnonzero(keep), remap=canon.astype(np.uint32))
+
+
+def _merge_by_operands(first_of: dict[tuple[int, ...], int], ws: list[int], i: int,
+                       canon: np.ndarray, keep: np.ndarray) -> None:
+    """An instruction named by its operands alone (OpExtInstImport by set, OpString by
+    text): the first of a name keeps its id; a later one goes, its id mapped to the first."""
+    first = first_of.setdefault(tuple(ws[2:]), ws[1])
+    if first != ws[1]:
+        canon[ws[1]] = first
+        keep[i] = False
 
 
 def _decoration_classes(m: Module, decos: Decorations, ids: np.ndarray) -> np.ndarray:
@@ -188,13 +192,7 @@ def _dedup_debug_and_annotations(m: Module, canon: np.ndarray, keep: np.ndarray,
         ws = m.inst_words(i)
         op = ws[0] & 0xFFFF
         if op == Op.String:
-            key = tuple(ws[2:])
-            first = strings.get(key)
-            if first is None:
-                strings[key] = ws[1]
-            else:
-                canon[ws[1]] = first
-                keep[i] = False
+            _merge_by_operands(strings, ws, i, canon, keep)
             continue
         if op in (Op.DecorationGroup, Op.GroupDecorate, Op.GroupMemberDecorate, Op.SourceContinued):
             continue
