@@ -12,12 +12,12 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from . import choices
+
 if TYPE_CHECKING:
     from .errors import SpvError
 
 PROG = "spvlink"
-OPT_LEVELS = ("0", "1", "2", "3", "s", "z")
-METADATA_LEVELS = ("none", "name-variables", "full")
 # (flag, StageOptions field, help); all on by default, as Rust-GPU validates.
 VALIDATOR_FLAGS = (
     ("relax-struct-store", "relax_struct_store",
@@ -107,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="SPIR-V modules (any extension), ar archives, or - for stdin")
     p.add_argument("-o", "--output", default="out.spv", metavar="OUTPUT",
                    help="output module (default out.spv); - writes it to stdout")
-    p.add_argument("--module-output", choices=("single", "per-entry-point", "multiple"),
+    p.add_argument("--module-output", choices=(*choices.MODULE_OUTPUTS, *choices.MODULE_OUTPUT_ALIASES),
                    default="single",
                    help="one module, or one per entry point in OUTPUT with .spv replaced by "
                         ".spvs/ (multiple is an alias)")
@@ -125,11 +125,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="keep unused functions and globals")
     g.add_argument("--no-compact-ids", dest="compact_ids", action="store_false",
                    help="do not renumber ids densely")
-    g.add_argument("--spirv-metadata", choices=METADATA_LEVELS, default="none",
+    g.add_argument("--spirv-metadata", choices=choices.METADATA_LEVELS, default="none",
                    help="names and debug info to keep (default none)")
     g.add_argument("-g", "--debuginfo", action="store_true", help="keep debug info")
     g = p.add_argument_group("optimiser (spirv-opt)")
-    g.add_argument("-O", dest="opt_level", choices=OPT_LEVELS, default="0", metavar="LEVEL",
+    g.add_argument("-O", dest="opt_level", choices=choices.OPT_LEVELS, default="0", metavar="LEVEL",
                    help="0 (default), 1|2|3 performance passes, s|z size passes; spirv-opt "
                         "also runs at 0 unless -g or --spirv-metadata keep debug info")
     g.add_argument("--no-spirv-opt", dest="spirv_opt", action="store_false",
@@ -196,7 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
     # opt -------------------------------------------------------------------------------
     p = sub.add_parser("opt", parents=[common], help="optimise a module (spirv-opt)")
     p.add_argument("file", metavar="FILE")
-    p.add_argument("-O", dest="opt_level", choices=OPT_LEVELS, required=True, metavar="LEVEL",
+    p.add_argument("-O", dest="opt_level", choices=choices.OPT_LEVELS, required=True, metavar="LEVEL",
                    help="0, 1|2|3 (performance) or s|z (size)")
     p.add_argument("-o", "--output", required=True, metavar="OUT", help="output (- is stdout)")
     p.add_argument("--strip-debug", action="store_true",

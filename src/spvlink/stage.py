@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import choices
 from .errors import InputError, ToolError, ValidationError
 from .timing import StepTimer
 
@@ -32,10 +33,11 @@ if TYPE_CHECKING:
     from .ir import Module
     from .link import LinkResult
 
-OPT_LEVELS = ("0", "1", "2", "3", "s", "z")
-MODULE_OUTPUTS = ("single", "per-entry-point", "multiple")
-METADATA_LEVELS = ("none", "name-variables", "full")
 STDIN = "-"
+# The spirv-val relaxations the stage passes through (fields of both StageOptions and
+# tools.ValidatorOptions).
+RELAX_FLAGS = ("relax_struct_store", "relax_logical_pointer", "relax_block_layout",
+               "uniform_buffer_standard_layout", "scalar_block_layout", "skip_block_layout")
 RMETA = "lib.rmeta"
 
 
@@ -80,19 +82,16 @@ class StageOptions:
     time_passes: bool = False
 
     def __post_init__(self) -> None:
-        if self.module_output == "multiple":
-            object.__setattr__(self, "module_output", "per-entry-point")
-        if self.module_output not in ("single", "per-entry-point"):
-            raise InputError(f"unknown module output {self.module_output!r}: "
-                             "use single or per-entry-point")
-        level = str(self.opt_level)
-        object.__setattr__(self, "opt_level", level)
-        if level not in OPT_LEVELS:
-            raise InputError(f"unknown optimisation level {level!r}: "
-                             f"use one of {', '.join(OPT_LEVELS)}")
-        if self.spirv_metadata not in METADATA_LEVELS:
-            raise InputError(f"unknown spirv metadata level {self.spirv_metadata!r}: "
-                             f"use one of {', '.join(METADATA_LEVELS)}")
+        object.__setattr__(self, "module_output", choices.module_output(self.module_output))
+        object.__setattr__(self, "opt_level", str(self.opt_level))
+        for problem in (
+            choices.unknown("module output", self.module_output, choices.MODULE_OUTPUTS),
+            choices.unknown("optimisation level", self.opt_level, choices.OPT_LEVELS),
+            choices.unknown("spirv metadata level", self.spirv_metadata,
+                            choices.METADATA_LEVELS),
+        ):
+            if problem:
+                raise InputError(problem)
 
     @property
     def strips_debug(self) -> bool:
@@ -436,14 +435,7 @@ def validator_options(options: Any) -> Any:
     """`tools.ValidatorOptions` from anything with the relax-flag attributes."""
     from .tools import ValidatorOptions
 
-    return ValidatorOptions(
-        relax_struct_store=options.relax_struct_store,
-        relax_logical_pointer=options.relax_logical_pointer,
-        relax_block_layout=options.relax_block_layout,
-        uniform_buffer_standard_layout=options.uniform_buffer_standard_layout,
-        scalar_block_layout=options.scalar_block_layout,
-        skip_block_layout=options.skip_block_layout,
-    )
+    return ValidatorOptions(**{name: getattr(options, name) for name in RELAX_FLAGS})
 
 
 def run_stage(inputs: Sequence[str | Path], options: StageOptions | None = None, *,

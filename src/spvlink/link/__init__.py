@@ -12,12 +12,13 @@ import gc
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from .. import choices
 from ..errors import LinkError
 from ..ir import Module
 from ..timing import StepTimer
 from .dce import live_instructions
 from .dedup import deduplicate
-from .finish import METADATA_LEVELS, compact_ids, flatten_decoration_groups, metadata_keep
+from .finish import compact_ids, flatten_decoration_groups, metadata_keep
 from .interface import interface_replacements
 from .merge import check_inputs, merge
 from .split import entry_points, file_stems
@@ -27,7 +28,6 @@ from .symbols import origin_namer, resolve
 # SPIRV-Tools prints it as `Khronos; N`; the low half is spvlink's own version number.
 GENERATOR = 0x00000001
 
-MODULE_OUTPUTS = ("single", "per-entry-point")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -45,14 +45,14 @@ class LinkOptions:
     dump: Callable[[str, Module], None] | None = None
 
     def __post_init__(self) -> None:
-        if self.module_output == "multiple":
-            object.__setattr__(self, "module_output", "per-entry-point")
-        if self.module_output not in MODULE_OUTPUTS:
-            raise LinkError(f"unknown module output {self.module_output!r}: "
-                            f"use one of {', '.join(MODULE_OUTPUTS)}")
-        if self.spirv_metadata not in METADATA_LEVELS:
-            raise LinkError(f"unknown spirv metadata level {self.spirv_metadata!r}: "
-                            f"use one of {', '.join(METADATA_LEVELS)}")
+        object.__setattr__(self, "module_output", choices.module_output(self.module_output))
+        for problem in (
+            choices.unknown("module output", self.module_output, choices.MODULE_OUTPUTS),
+            choices.unknown("spirv metadata level", self.spirv_metadata,
+                            choices.METADATA_LEVELS),
+        ):
+            if problem:
+                raise LinkError(problem)
 
 
 @dataclass

@@ -9,8 +9,6 @@ from ..ir import Instruction, Module, Operand, Section, decode_string
 from ..ir.layout import EXT_INST_OPCODES, LINE_OPCODES
 from ..spec import Op
 
-METADATA_LEVELS = ("none", "name-variables", "full")
-
 
 def _debug_info_imports(m: Module) -> set[int]:
     out = set()

@@ -1,0 +1,21 @@
+"""The values the link stage's options accept, in one place for the linker, the stage
+and the command line (no imports: the CLI's start-up pays nothing for it)."""
+
+from __future__ import annotations
+
+OPT_LEVELS = ("0", "1", "2", "3", "s", "z")
+METADATA_LEVELS = ("none", "name-variables", "full")
+MODULE_OUTPUTS = ("single", "per-entry-point")
+MODULE_OUTPUT_ALIASES = {"multiple": "per-entry-point"}  # Rust-GPU's older spelling
+
+
+def unknown(what: str, value: object, allowed: tuple[str, ...]) -> str | None:
+    """The message for `value` when it is not one of `allowed`, else None."""
+    if value in allowed:
+        return None
+    return f"unknown {what} {value!r}: use one of {', '.join(allowed)}"
+
+
+def module_output(value: str) -> str:
+    """The canonical spelling of a module output (its alias resolved)."""
+    return MODULE_OUTPUT_ALIASES.get(value, value)
