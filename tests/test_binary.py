@@ -11,7 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from helpers import CORPUS, spirv_as
-from spvlink.binary import read, write
+from spvlink.binary import read, read_many, write
+from spvlink.binary.reader import _MAX_ROUNDS, _read_one_exactly
 from spvlink.errors import ParseError
 from spvlink.ir import Module
 
@@ -38,6 +39,18 @@ def test_corpus_round_trip(name: str) -> None:
         assert out == data
     # The id index covers every id word: remapping all ids by +0 through select is exact.
     assert write(m.select(None, remap=np.arange(m.bound, dtype=np.uint32))) == out
+
+
+def same_index(a: Module, b: Module) -> None:
+    for field in ("words", "starts", "sizes", "opcodes", "sections", "id_pos", "id_inst"):
+        assert np.array_equal(getattr(a, field), getattr(b, field)), field
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_corpus_vectorised_read_equals_exact_walk(name: str) -> None:
+    """The all-at-once reader finds the same instructions and ids as walking them."""
+    data = corpus_bytes(name)
+    same_index(read(data), _read_one_exactly(data, None))
 
 
 def test_corpus_is_big_enough() -> None:
@@ -224,3 +237,55 @@ def test_mutations_raise_parse_error_or_read(name: str, where: int, bit: int,
     except ParseError:
         return
     write(m)  # a module that reads must also write
+
+
+def lookalike_module(members: int) -> bytes:
+    """A struct of `members` members, all of type id 65536 = 0x00010000, which also reads
+    as the header of a one-word OpNop: a chain of header-like words inside one instruction."""
+    t, s = 65536, 65537
+    words = [0x07230203, 0x00010000, 0, s + 1, 0,
+             (2 << 16) | 17, 1,  # OpCapability Shader
+             (2 << 16) | 17, 5,  # OpCapability Linkage
+             (3 << 16) | 14, 0, 1,  # OpMemoryModel Logical GLSL450
+             (4 << 16) | 21, t, 32, 0,  # OpTypeInt
+             ((2 + members) << 16) | 30, s, *([t] * members)]  # OpTypeStruct
+    return pack(words)
+
+
+@pytest.mark.parametrize("members", [1, 3, _MAX_ROUNDS - 1, _MAX_ROUNDS + 5])
+def test_header_lookalike_operands(members: int) -> None:
+    """Operand words that look like headers never become instructions, however long the
+    run of them (past `_MAX_ROUNDS` the exact walk takes over)."""
+    data = lookalike_module(members)
+    m = read(data)
+    assert m.opcodes.tolist() == [17, 17, 14, 21, 30]
+    assert write(m) == data
+    same_index(m, _read_one_exactly(data, None))
+    # the same inside a batch, between other modules
+    small = spirv_as(SMALL, "spv1.0")
+    batch = read_many([small, data, small], ["a", "b", "c"])
+    same_index(batch[1], m)
+    assert [write(x) for x in batch] == [small, data, small]
+
+
+@pytest.mark.parametrize("fault", ["enum", "word count 0", "past end"])
+def test_error_in_batch_names_its_module(small: bytes, fault: str) -> None:
+    w = words_of(small)
+    if fault == "enum":
+        w[find(w, 14) + 2] = 77  # OpMemoryModel Logical 77
+        message = "unknown MemoryModel value 77"
+    elif fault == "word count 0":
+        w[find(w, 21)] &= 0xFFFF  # OpTypeInt
+        message = "instruction word count is 0"
+    else:
+        w = w[:-1]  # OpFunctionEnd lost
+        w[-1] = (5 << 16) | (w[-1] & 0xFFFF)
+        message = "runs past the end of the module"
+    bad = pack(w)
+    with pytest.raises(ParseError) as alone:
+        read(bad)
+    with pytest.raises(ParseError) as info:
+        read_many([small, small, bad, small], ["a", "b", "bad.spv", "d"])
+    assert info.value.source == "bad.spv"
+    assert message in str(info.value)
+    assert (info.value.offset, info.value.index) == (alone.value.offset, alone.value.index)

@@ -1,15 +1,16 @@
 """read(bytes) -> Module: decode a SPIR-V binary into the word array and its index.
 
-The hot loop looks at each instruction's header word once. Where the header alone
-decides the layout (most instructions), the plan (id offsets, plus the enum operands
-to check) comes from a memo shared by every read in the process; instructions whose
-layout depends on enum values, strings or other instructions are walked through the
-grammar. Afterwards, with numpy and for all instructions at once: id positions are
-expanded from the plans, enum values and constant widths are checked, and every id is
-checked against the bound.
+Everything is done for all instructions (of all modules read together) at once, with
+numpy: instruction starts are the header-like words reachable from each module's first
+word; each header's plan (id offsets, enum operands to check, string span) comes from a
+memo shared by every read in the process, indexed by the header word; the memo is filled
+by walking one instruction per header it lacks through the grammar, and instructions
+whose layout depends on an operand or on earlier instructions are walked one by one.
+Then id positions are expanded from the plans, enum values, strings and constant widths
+are checked, and every id is checked against the bound. When a check fails, the module
+is walked again instruction by instruction, which raises the error at its exact place.
 
-This is the chokepoint where low-level failures become `ParseError`s.
-"""
+This is the chokepoint where low-level failures become `ParseError`s."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..errors import ParseError
-from ..grammar import OperandKind, grammar
+from ..grammar import ONE, OperandKind, grammar
 from ..grammar.walk import WalkContext, WalkError, walk
 from ..ir.layout import Section
 from ..ir.module import MAGIC, Module, ModuleFacts, compute_sections, unique
@@ -147,9 +148,9 @@ class _State:
     """Per-read facts that later instructions depend on, gathered lazily: only OpSwitch
     and a malformed constant need the types of earlier instructions."""
 
-    def __init__(self, lst: list[int], starts: Sequence[int]) -> None:
-        self.lst = lst
-        self.starts = starts
+    def __init__(self, words: Any, starts: Sequence[int]) -> None:
+        self.words = words  # this module's words (numpy)
+        self.starts = starts  # its instruction starts, as far as known
         self.facts = ModuleFacts()
         self.scanned = 0
 
@@ -157,9 +158,10 @@ class _State:
         self.facts.observe(ws)
 
     def _scan(self) -> None:
-        lst = self.lst
+        w = self.words
         for s in self.starts[self.scanned:]:
-            self.facts.observe(lst[s:s + (lst[s] >> 16)])
+            s = int(s)
+            self.facts.observe(w[s:s + (int(w[s]) >> 16)].tolist())
         self.scanned = len(self.starts)
 
     def type_width(self, type_id: int) -> int | None:
@@ -181,11 +183,10 @@ class _State:
                            ext_set_name=self.ext_set_name)
 
 
-class _Decoded:
-    """One module after the Python pass: header fields, words, instruction starts, plans."""
+class _Header:
+    """A module's header fields and its words after the header, in host byte order."""
 
-    __slots__ = ("version", "generator", "bound", "schema", "words", "lst", "starts",
-                 "plan_of", "state")
+    __slots__ = ("version", "generator", "bound", "schema", "words")
 
     def __init__(self, data: bytes | bytearray | memoryview) -> None:
         import numpy as np
@@ -213,109 +214,64 @@ class _Decoded:
         self.version, self.generator = version, int(arr[2])
         self.bound, self.schema = int(arr[3]), int(arr[4])
         self.words = arr[HEADER_WORDS:]
-        lst: list[int] = self.words.tolist()
-        n = len(lst)
-        # Compact arrays, not lists: a big link holds these for every input at once.
-        starts = array("q")
-        plan_of = array("q")
-        add_start = starts.append
-        add_plan = plan_of.append
-        fixed_get = _fixed.get
-        state = _State(lst, starts)
-        pos = 0
-        while pos < n:
-            hdr = lst[pos]
-            p = fixed_get(hdr)
-            if p is None:
-                p = _slow(lst, pos, hdr, len(starts), state)
-            add_start(pos)
-            add_plan(p)
-            pos += hdr >> 16
-        if pos != n:
-            last = starts[-1]
-            raise ParseError(
-                f"instruction of {lst[last] >> 16} words runs past the end of the module",
-                offset=(HEADER_WORDS + last) * 4, index=len(starts) - 1,
-                opname=grammar().opname(lst[last] & 0xFFFF))
-        self.lst, self.starts, self.plan_of, self.state = lst, starts, plan_of, state
 
 
 def read(data: bytes | bytearray | memoryview, *, source: str | None = None) -> Module:
     """Decode a little- or big-endian SPIR-V binary."""
-    import numpy as np
-
-    d = _Decoded(data)
-    words = d.words
-    st = np.frombuffer(d.starts, dtype=np.int64)
-    plans_arr = np.frombuffer(d.plan_of, dtype=np.int64)
-    sizes = (words[st] >> 16).astype(np.int64) if st.size else np.zeros(0, np.int64)
-    opcodes = (words[st] & 0xFFFF).astype(np.int64) if st.size else np.zeros(0, np.int64)
-    bad = _first_bad(words, st, sizes, opcodes, plans_arr)
-    if bad is not None:
-        raise _fail_at(d.lst, int(st[bad]), bad, d.state)
-    id_pos, id_inst = _expand_ids(st, plans_arr)
-    _check_ids(words, id_pos, id_inst, opcodes, d.bound)
-    return Module(version=d.version, generator=d.generator, bound=d.bound, schema=d.schema,
-                  words=words, starts=st, sizes=sizes, opcodes=opcodes,
-                  sections=compute_sections(opcodes), id_pos=id_pos, id_inst=id_inst,
-                  source=source)
+    return read_many([data], [source])[0]
 
 
 def read_many(datas: Sequence[bytes | bytearray | memoryview],
               sources: Sequence[str | None] | None = None) -> list[Module]:
-    """Read many modules at once: the Python pass per module, the numpy work once for all.
+    """Read many modules at once: every step is done for all of them together.
 
     The modules share storage (views into common arrays); treat them as read-only, as
-    every Module. A module that fails a check is read again alone, for the precise error.
+    every Module. When a check fails, the modules are decoded again one instruction at a
+    time (`_read_exactly`), which raises the error at its exact place.
     """
     import numpy as np
 
     srcs = list(sources) if sources is not None else [None] * len(datas)
-    if len(datas) < 4:
-        return [read(d, source=s) for d, s in zip(datas, srcs, strict=True)]
-    decoded = []
+    heads = []
     for k, data in enumerate(datas):
         try:
-            d = _Decoded(data)
+            heads.append(_Header(data))
         except ParseError as exc:
             exc.source = srcs[k]
             raise
-        # The word list is only needed for error messages (read() redoes it): free it.
-        d.lst = d.state.lst = []
-        decoded.append(d)
+    if not heads:
+        return []
     # int32/uint32 throughout: these arrays are the peak of a big link's memory.
     i32 = np.int32
-    n_words = np.array([d.words.size for d in decoded], dtype=np.int64)
-    n_inst = np.array([len(d.starts) for d in decoded], dtype=np.int64)
+    n_words = np.array([h.words.size for h in heads], dtype=np.int64)
     word_base = np.concatenate([[0], np.cumsum(n_words)])
-    inst_base = np.concatenate([[0], np.cumsum(n_inst)])
-    words = np.concatenate([d.words for d in decoded])
-    local_starts = np.concatenate([np.frombuffer(d.starts, dtype=np.int64).astype(i32)
-                                   for d in decoded])
-    st = local_starts + np.repeat(word_base[:-1].astype(i32), n_inst)
-    plans_arr = np.concatenate([np.frombuffer(d.plan_of, dtype=np.int64).astype(i32)
-                                for d in decoded])
-    for d in decoded:
-        d.starts = d.plan_of = array("q")  # copied above
+    words = heads[0].words if len(heads) == 1 else np.concatenate([h.words for h in heads])
+    st = _instruction_starts(words, word_base)
+    if st is None:
+        return _read_exactly(datas, srcs)
+    inst_base = np.searchsorted(st, word_base).astype(np.int64)
+    n_inst = np.diff(inst_base)
+    plans_arr = _plans_of(words, st, word_base, inst_base, srcs)
     head = words[st]
     sizes = (head >> 16).astype(i32)
     opcodes = (head & 0xFFFF).astype(i32)
     del head
     id_pos, id_inst = _expand_ids(st, plans_arr)
-    id_count = np.bincount(np.repeat(np.arange(len(decoded), dtype=i32), n_inst),
+    id_count = np.bincount(np.repeat(np.arange(len(heads), dtype=i32), n_inst),
                            weights=_plan_tables()[0][plans_arr],
-                           minlength=len(decoded)).astype(np.int64)
-    bounds = np.array([d.bound for d in decoded], dtype=np.uint32)
+                           minlength=len(heads)).astype(np.int64)
+    bounds = np.array([h.bound for h in heads], dtype=np.uint32)
     bad_ids = _first_bad_id(words, id_pos, np.repeat(bounds, id_count)) is not None
-    scope = np.repeat(np.arange(len(decoded), dtype=np.int64), n_inst)
+    scope = np.repeat(np.arange(len(heads), dtype=np.int64), n_inst)
     if bad_ids or _first_bad(words, st, sizes, opcodes, plans_arr, scope) is not None:
-        for data, src in zip(datas, srcs, strict=True):
-            read(data, source=src)  # raises with the exact place
-    del scope, st, plans_arr
+        return _read_exactly(datas, srcs)
+    del scope, plans_arr
+    local_starts = st - np.repeat(word_base[:-1].astype(i32), n_inst)
+    del st
     id_base = np.concatenate([[0], np.cumsum(id_count)])
     sections = _sections_of_many(opcodes, inst_base)
     out = []
-    for k, d in enumerate(decoded):
+    for k, h in enumerate(heads):
         i0, i1 = int(inst_base[k]), int(inst_base[k + 1])
         j0, j1 = int(id_base[k]), int(id_base[k + 1])
         w0 = int(word_base[k])
@@ -323,11 +279,263 @@ def read_many(datas: Sequence[bytes | bytearray | memoryview],
         id_pos[j0:j1] -= w0
         id_inst[j0:j1] -= i0
         out.append(Module(
-            version=d.version, generator=d.generator, bound=d.bound, schema=d.schema,
+            version=h.version, generator=h.generator, bound=h.bound, schema=h.schema,
             words=words[w0:int(word_base[k + 1])], starts=local_starts[i0:i1],
             sizes=sizes[i0:i1], opcodes=opcodes[i0:i1], sections=sections[i0:i1],
             id_pos=id_pos[j0:j1], id_inst=id_inst[j0:j1], source=srcs[k]))
     return out
+
+
+# Rounds of `_instruction_starts` before it hands over to the exact walk. Each round
+# drops the last link of every chain of header-like words that no instruction points to;
+# such chains are a word or two long in real modules.
+_MAX_ROUNDS = 32
+
+
+def _instruction_starts(words: Any, word_base: Any) -> Any | None:
+    """Instruction starts (int32) of modules laid end to end, found for all words at once;
+    None if the modules do not decode cleanly this way (then the exact walk decides).
+
+    Every word that could be a header (a known opcode and at least its minimum word
+    count, inside its module) is a candidate, pointing at the word after it. The real
+    headers are the candidates reachable from each module's first word: candidates
+    that nothing points to are dropped until none is left, and the survivors must then
+    tile each module exactly.
+    """
+    import numpy as np
+
+    n = words.size
+    i32 = np.int32
+    if n == 0:
+        return np.zeros(0, i32)
+    wc = words >> 16
+    cpos = np.flatnonzero(wc >= _min_words()[words & 0xFFFF]).astype(i32)
+    cnext = cpos + wc[cpos].astype(i32)
+    del wc
+    mod_end = word_base[1:].astype(i32)[np.searchsorted(word_base[1:], cpos, side="right")]
+    inside = cnext <= mod_end
+    cpos, cnext, mod_end = cpos[inside], cnext[inside], mod_end[inside]
+    m = cpos.size
+    index_of = np.full(n + 1, -1, dtype=i32)
+    index_of[cpos] = np.arange(m, dtype=i32)
+    succ = np.where(cnext < mod_end, index_of[cnext], -1)
+    roots = index_of[word_base[:-1][np.diff(word_base) > 0]]
+    del index_of, mod_end
+    if (roots < 0).any():
+        return None
+    keep = np.zeros(m, dtype=bool)
+    keep[roots] = True
+    alive = np.ones(m, dtype=bool)
+    n_alive = m
+    for _ in range(_MAX_ROUNDS):
+        pointed = keep.copy()
+        targets = succ[alive]
+        pointed[targets[targets >= 0]] = True
+        alive &= pointed
+        now = int(np.count_nonzero(alive))
+        if now == n_alive:
+            break
+        n_alive = now
+    else:
+        return None
+    starts, ends = cpos[alive], cnext[alive]
+    if starts[0] != 0 or ends[-1] != n or not np.array_equal(ends[:-1], starts[1:]):
+        return None
+    return starts
+
+
+_min_words_table: Any = None
+
+
+def _min_words() -> Any:
+    """Per opcode (all 65536): the fewest words an instruction can have; more than any
+    instruction can have for opcodes the grammar does not know."""
+    global _min_words_table
+    import numpy as np
+
+    if _min_words_table is None:
+        table = np.full(1 << 16, 1 << 16, dtype=np.uint32)
+        for opcode, info in grammar().instructions.items():
+            table[opcode] = 1 + sum(1 for o in info.operands if o.quantifier == ONE)
+        _min_words_table = table
+    return _min_words_table
+
+
+def _plans_of(words: Any, starts: Any, word_base: Any, inst_base: Any,
+              srcs: Sequence[str | None]) -> Any:
+    """Plan of every instruction: from the header memo for all at once; then one walk per
+    header the memo lacks; then one lookup per (header, operand word) for layouts that
+    depend on one operand (decorations); the rest one instruction at a time, in order."""
+    import numpy as np
+
+    batch = _Batch(words, starts, word_base, inst_base, srcs)
+    head = words[starts]
+    plans = _fixed_lookup(head)
+    todo = np.flatnonzero(plans < 0)
+    if todo.size:
+        _, first = np.unique(head[todo], return_index=True)
+        for i in np.sort(todo[first]).tolist():
+            hdr = int(head[i])
+            if (hdr & 0xFFFF) not in _ORDER_DEPENDENT:
+                batch.plan(i, hdr, quiet=True)
+        todo = _still_unknown(plans, todo, _fixed_lookup(head[todo]))
+    if todo.size:
+        todo_heads = head[todo]
+        guarded = np.zeros(todo.size, dtype=np.int32) - 1
+        for hdr in unique(todo_heads).tolist():
+            entry = _guarded.get(hdr)
+            if entry is None or len(entry[0]) != 1:
+                continue
+            rows = np.flatnonzero(todo_heads == hdr)
+            values = words[starts[todo[rows]] + entry[0][0]]
+            for v in unique(values).tolist():
+                p = entry[1].get((v,))
+                if p is not None:
+                    guarded[rows[values == v]] = p
+        todo = _still_unknown(plans, todo, guarded)
+    for i, hdr in zip(todo.tolist(), head[todo].tolist(), strict=True):
+        p = _fixed.get(hdr)
+        plans[i] = p if p is not None else batch.plan(i, hdr)
+    return plans
+
+
+# Opcodes whose layout depends on instructions before them (the extended instruction
+# set an OpExtInst names): walked only in order.
+_ORDER_DEPENDENT = frozenset({Op.ExtInstImport, *_EXT_INST_OPS})
+
+
+def _still_unknown(plans: Any, todo: Any, found: Any) -> Any:
+    """Store the plans found (-1: none) for `todo` and return those still without one."""
+    known = found >= 0
+    plans[todo[known]] = found[known]
+    return todo[~known]
+
+
+class _Batch:
+    """Modules laid end to end, for walking single instructions with their module's state."""
+
+    def __init__(self, words: Any, starts: Any, word_base: Any, inst_base: Any,
+                 srcs: Sequence[str | None]) -> None:
+        self.words, self.starts = words, starts
+        self.word_base, self.inst_base, self.srcs = word_base, inst_base, srcs
+        self.states: dict[int, _State] = {}
+
+    def plan(self, i: int, hdr: int, quiet: bool = False) -> int:
+        """Walk instruction `i`; `quiet`: a trial ahead of order, errors come later."""
+        import numpy as np
+
+        k = int(np.searchsorted(self.inst_base, i, side="right")) - 1
+        w0, i0 = int(self.word_base[k]), int(self.inst_base[k])
+        state = self.states.get(k)
+        if state is None:
+            module_words = self.words[w0:int(self.word_base[k + 1])]
+            local = self.starts[i0:int(self.inst_base[k + 1])] - w0
+            state = self.states[k] = _State(module_words, local)
+        s = int(self.starts[i])
+        try:
+            return _slow(hdr, self.words[s:s + (hdr >> 16)].tolist(), s - w0, i - i0, state)
+        except ParseError as exc:
+            if quiet:
+                return -1
+            exc.source = self.srcs[k]
+            raise
+
+
+# Header word -> plan for the `_fixed` memo as a table, for all instructions at once:
+# indexed by word count (below 256) and opcode (below 8192); -1 where not known.
+_TABLE_OPCODES = 1 << 13
+_TABLE_WORDS = 1 << 8
+_fixed_table: Any = None
+
+
+def _table_key(hdr: int) -> int | None:
+    opcode, wc = hdr & 0xFFFF, hdr >> 16
+    return wc * _TABLE_OPCODES + opcode if opcode < _TABLE_OPCODES and wc < _TABLE_WORDS else None
+
+
+def _remember_fixed(hdr: int, plan: int) -> None:
+    _fixed[hdr] = plan
+    if _fixed_table is not None:
+        key = _table_key(hdr)
+        if key is not None:
+            _fixed_table[key] = plan
+
+
+def _fixed_lookup(head: Any) -> Any:
+    """Plans (int32) of instructions whose header alone decides; -1 for the others."""
+    global _fixed_table
+    import numpy as np
+
+    if _fixed_table is None:
+        table = np.full(_TABLE_OPCODES * _TABLE_WORDS, -1, dtype=np.int32)
+        for hdr, plan in _fixed.items():
+            key = _table_key(hdr)
+            if key is not None:
+                table[key] = plan
+        _fixed_table = table
+    opcode, wc = head & 0xFFFF, head >> 16
+    in_table = (opcode < _TABLE_OPCODES) & (wc < _TABLE_WORDS)
+    # key 0 (no words, opcode 0) is never a header: its entry stays -1
+    keys = np.where(in_table, wc * np.uint32(_TABLE_OPCODES) + opcode, 0)
+    return _fixed_table[keys]
+
+
+def _read_exactly(datas: Sequence[bytes | bytearray | memoryview],
+                  srcs: Sequence[str | None]) -> list[Module]:
+    """Decode each module one instruction at a time: raises the first module's error at
+    its exact place (and decodes correctly what the vectorised pass gave up on)."""
+    return [_read_one_exactly(data, src) for data, src in zip(datas, srcs, strict=True)]
+
+
+def _read_one_exactly(data: bytes | bytearray | memoryview, source: str | None) -> Module:
+    import numpy as np
+
+    try:
+        h = _Header(data)
+        words = h.words
+        starts, plans_arr = _walk_instructions(words)
+        st = np.array(starts, dtype=np.int32)
+        plans = np.array(plans_arr, dtype=np.int32)
+        sizes = (words[st] >> 16).astype(np.int32)
+        opcodes = (words[st] & 0xFFFF).astype(np.int32)
+        bad = _first_bad(words, st, sizes, opcodes, plans)
+        if bad is not None:
+            raise _fail_at(words, starts, bad)
+        id_pos, id_inst = _expand_ids(st, plans)
+        _check_ids(words, id_pos, id_inst, opcodes, h.bound)
+    except ParseError as exc:
+        exc.source = source
+        raise
+    return Module(version=h.version, generator=h.generator, bound=h.bound, schema=h.schema,
+                  words=words, starts=st, sizes=sizes, opcodes=opcodes,
+                  sections=compute_sections(opcodes), id_pos=id_pos, id_inst=id_inst,
+                  source=source)
+
+
+def _walk_instructions(words: Any) -> tuple[array, array]:
+    """Starts and plans of one module's instructions, walked one by one."""
+    lst: list[int] = words.tolist()
+    n = len(lst)
+    starts = array("q")
+    plans = array("q")
+    state = _State(words, starts)
+    fixed_get = _fixed.get
+    pos = 0
+    while pos < n:
+        hdr = lst[pos]
+        p = fixed_get(hdr)
+        if p is None:
+            p = _slow(hdr, lst[pos:pos + (hdr >> 16)], pos, len(starts), state)
+        starts.append(pos)
+        plans.append(p)
+        pos += hdr >> 16
+    if pos != n:
+        last = starts[-1]
+        raise ParseError(
+            f"instruction of {lst[last] >> 16} words runs past the end of the module",
+            offset=(HEADER_WORDS + last) * 4, index=len(starts) - 1,
+            opname=grammar().opname(lst[last] & 0xFFFF))
+    return starts, plans
 
 
 def _sections_of_many(opcodes: Any, inst_base: Any) -> Any:
@@ -371,13 +579,14 @@ def _expand_ids(starts: Any, plan_of: Any) -> tuple[Any, Any]:
     return id_pos, id_inst
 
 
-def _fail_at(lst: list[int], start: int, index: int, state: _State) -> ParseError:
+def _fail_at(words: Any, starts: Sequence[int], index: int) -> ParseError:
     """Walk one instruction the vectorised checks flagged, for the precise error."""
-    ws = lst[start:start + (lst[start] >> 16)]
+    start = starts[index]
+    ws = words[start:start + (int(words[start]) >> 16)].tolist()
     opcode = ws[0] & 0xFFFF
     g = grammar()
     try:
-        walk(ws, state.context())
+        walk(ws, _State(words, starts[:index]).context())
     except WalkError as exc:
         return ParseError(exc.message, offset=(HEADER_WORDS + start + exc.word) * 4,
                           index=index, opname=g.opname(opcode))
@@ -462,12 +671,13 @@ def _string_fast(ws: list[int], opcode: int, hdr: int) -> int | None:
         return p
     else:
         return None
-    _fixed[hdr] = p
+    _remember_fixed(hdr, p)
     return p
 
 
-def _slow(lst: list[int], pos: int, hdr: int, index: int, state: _State) -> int:
-    """Decode an instruction the fixed memo does not cover; returns its plan."""
+def _slow(hdr: int, ws: list[int], pos: int, index: int, state: _State) -> int:
+    """Decode an instruction the fixed memo does not cover (`ws`: its words, as many as
+    the module has); returns its plan."""
     wc = hdr >> 16
     opcode = hdr & 0xFFFF
     g = grammar()
@@ -478,15 +688,14 @@ def _slow(lst: list[int], pos: int, hdr: int, index: int, state: _State) -> int:
 
     if wc == 0:
         raise fail("instruction word count is 0")
-    if pos + wc > len(lst):
+    if len(ws) < wc:
         raise fail(f"instruction of {wc} words runs past the end of the module")
     if opcode not in g.instructions:
         raise fail(f"unknown opcode {opcode}")
-    ws = lst[pos:pos + wc]
 
     if opcode in _WIDTH_CHECKED and wc in (4, 5):
         p = _intern([1, 2])
-        _fixed[hdr] = p  # the width is checked after the loop, for all constants at once
+        _remember_fixed(hdr, p)  # the width is checked after the loop, for all constants at once
         return p
 
     key: Any = hdr
@@ -519,7 +728,7 @@ def _slow(lst: list[int], pos: int, hdr: int, index: int, state: _State) -> int:
         return _intern(res.id_offsets)  # depends on content: walked every time
     p = _intern(res.id_offsets, res.checks)
     if not res.deps and not isinstance(key, tuple):
-        _fixed[hdr] = p  # enum checks, if any, run after the loop
+        _remember_fixed(hdr, p)  # enum checks, if any, run after the loop
         return p
     deps_t = tuple(res.deps)
     entry = _guarded.get(key)
