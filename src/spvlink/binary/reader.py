@@ -22,7 +22,7 @@ from ..errors import ParseError
 from ..grammar import ONE, OperandKind, grammar
 from ..grammar.walk import WalkContext, WalkError, walk
 from ..ir.layout import Section
-from ..ir.module import MAGIC, Module, ModuleFacts, compute_sections, unique
+from ..ir.module import MAGIC, Module, ModuleFacts, compute_sections, is_in, unique
 from ..spec import Op
 
 HEADER_WORDS = 5
@@ -122,8 +122,7 @@ def _first_bad(words: Any, starts: Any, sizes: Any, opcodes: Any, plan_of: Any,
                         known |= v
                     wrong = (values & np.uint32(~known & 0xFFFFFFFF)) != 0
                 else:
-                    wrong = ~np.isin(values, np.fromiter(kind.enumerants, dtype=np.int64),
-                                     kind="table")  # (a sort would import numpy.ma)
+                    wrong = ~is_in(values, np.fromiter(kind.enumerants, dtype=np.int64))
                 if wrong.any():
                     bad.append(int(rows[np.argmax(wrong)]))
     sel = np.flatnonzero(has_span[plan_of])
@@ -344,21 +343,29 @@ def _instruction_starts(words: Any, word_base: Any) -> Any | None:
     return starts
 
 
-_min_words_table: Any = None
+_opcode_tables_cache: tuple[Any, Any, int] | None = None
+
+
+def _opcode_tables() -> tuple[Any, Any, int]:
+    """Per opcode (all 65536): the fewest words an instruction can have (more than any
+    instruction can have for opcodes the grammar does not know), and a dense slot number
+    (-1 if unknown); and the number of slots."""
+    global _opcode_tables_cache
+    import numpy as np
+
+    if _opcode_tables_cache is None:
+        min_words = np.full(1 << 16, 1 << 16, dtype=np.uint32)
+        slot = np.full(1 << 16, -1, dtype=np.int32)
+        instructions = grammar().instructions
+        for k, (opcode, info) in enumerate(sorted(instructions.items())):
+            min_words[opcode] = 1 + sum(1 for o in info.operands if o.quantifier == ONE)
+            slot[opcode] = k
+        _opcode_tables_cache = (min_words, slot, len(instructions))
+    return _opcode_tables_cache
 
 
 def _min_words() -> Any:
-    """Per opcode (all 65536): the fewest words an instruction can have; more than any
-    instruction can have for opcodes the grammar does not know."""
-    global _min_words_table
-    import numpy as np
-
-    if _min_words_table is None:
-        table = np.full(1 << 16, 1 << 16, dtype=np.uint32)
-        for opcode, info in grammar().instructions.items():
-            table[opcode] = 1 + sum(1 for o in info.operands if o.quantifier == ONE)
-        _min_words_table = table
-    return _min_words_table
+    return _opcode_tables()[0]
 
 
 def _plans_of(words: Any, starts: Any, word_base: Any, inst_base: Any,
@@ -442,15 +449,16 @@ class _Batch:
 
 
 # Header word -> plan for the `_fixed` memo as a table, for all instructions at once:
-# indexed by word count (below 256) and opcode (below 8192); -1 where not known.
-_TABLE_OPCODES = 1 << 13
-_TABLE_WORDS = 1 << 8
+# indexed by opcode slot and word count (below 64: longer instructions are rare); -1
+# where not known.
+_TABLE_WORDS = 64
 _fixed_table: Any = None
 
 
 def _table_key(hdr: int) -> int | None:
-    opcode, wc = hdr & 0xFFFF, hdr >> 16
-    return wc * _TABLE_OPCODES + opcode if opcode < _TABLE_OPCODES and wc < _TABLE_WORDS else None
+    slot = int(_opcode_tables()[1][hdr & 0xFFFF])
+    wc = hdr >> 16
+    return slot * _TABLE_WORDS + wc if slot >= 0 and wc < _TABLE_WORDS else None
 
 
 def _remember_fixed(hdr: int, plan: int) -> None:
@@ -466,17 +474,19 @@ def _fixed_lookup(head: Any) -> Any:
     global _fixed_table
     import numpy as np
 
+    _, slots, n_slots = _opcode_tables()
     if _fixed_table is None:
-        table = np.full(_TABLE_OPCODES * _TABLE_WORDS, -1, dtype=np.int32)
+        table = np.full(n_slots * _TABLE_WORDS, -1, dtype=np.int32)
         for hdr, plan in _fixed.items():
             key = _table_key(hdr)
             if key is not None:
                 table[key] = plan
         _fixed_table = table
-    opcode, wc = head & 0xFFFF, head >> 16
-    in_table = (opcode < _TABLE_OPCODES) & (wc < _TABLE_WORDS)
-    # key 0 (no words, opcode 0) is never a header: its entry stays -1
-    keys = np.where(in_table, wc * np.uint32(_TABLE_OPCODES) + opcode, 0)
+    slot = slots[head & 0xFFFF]
+    wc = (head >> 16).astype(np.int32)
+    in_table = (slot >= 0) & (wc < _TABLE_WORDS)
+    # a key with no words is never a header: its entry stays -1
+    keys = np.where(in_table, slot * _TABLE_WORDS + wc, 0)
     return _fixed_table[keys]
 
 
@@ -606,7 +616,7 @@ def _bad_constant(words: Any, starts: Any, sizes: Any, opcodes: Any,
     consts = np.flatnonzero((opcodes == Op.Constant) | (opcodes == Op.SpecConstant))
     if not consts.size:
         return None
-    types = np.flatnonzero(np.isin(opcodes, list(_WIDTH_OPS)))
+    types = np.flatnonzero(is_in(opcodes, list(_WIDTH_OPS)))
     type_ids = words[starts[types] + 1].astype(np.int64)
     rtype = words[starts[consts] + 1].astype(np.int64)
     if scope is not None:

@@ -18,6 +18,7 @@ import marshal
 import os
 import sys
 import sysconfig
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -127,7 +128,7 @@ class Grammar:
     instructions: dict[int, InstructionInfo]
     by_name: dict[str, InstructionInfo]
     operand_kinds: dict[str, OperandKind]
-    ext_sets: dict[str, ExtInstSet]
+    ext_sets: Mapping[str, ExtInstSet]
     generators: dict[int, tuple[str, str]]  # tool id -> (vendor, tool)
 
     def operand_kind(self, kind: str, ext: ExtInstSet | None = None) -> OperandKind:
@@ -329,15 +330,35 @@ def _build_instructions(raw: list[tuple]) -> tuple[dict[int, InstructionInfo], d
     return by_op, by_name
 
 
+class _ExtSets(Mapping[str, ExtInstSet]):
+    """The extended instruction sets, each built on first use (most links need none)."""
+
+    def __init__(self, raw: dict[str, tuple[list[tuple], list[tuple]]]) -> None:
+        self._raw = raw
+        self._built: dict[str, ExtInstSet] = {}
+
+    def __getitem__(self, name: str) -> ExtInstSet:
+        found = self._built.get(name)
+        if found is None:
+            e_insts, e_kinds = self._raw[name]
+            e_by_op, e_by_name = _build_instructions(e_insts)
+            found = self._built[name] = ExtInstSet(name, e_by_op, e_by_name,
+                                                   _build_kinds(e_kinds))
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._raw)
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+
 @functools.cache
 def grammar() -> Grammar:
     """The core grammar and every extended instruction set, loaded once per process."""
     raw = _load_raw(_headers_dir())
     insts, by_name = _build_instructions(raw["instructions"])
-    ext_sets = {}
-    for set_name, (e_insts, e_kinds) in raw["ext"].items():
-        e_by_op, e_by_name = _build_instructions(e_insts)
-        ext_sets[set_name] = ExtInstSet(set_name, e_by_op, e_by_name, _build_kinds(e_kinds))
+    ext_sets = _ExtSets(raw["ext"])
     return Grammar(
         version=tuple(raw["version"]),
         revision=raw["revision"],

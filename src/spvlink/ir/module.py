@@ -102,6 +102,25 @@ def unique(values: np.ndarray) -> np.ndarray:
     return _np().unique(values, return_counts=True)[0]
 
 
+def is_in(values: np.ndarray, wanted: Any) -> np.ndarray:
+    """`np.isin` for non-negative integers: a table lookup, or a binary search when the
+    values are spread wide. (`np.isin` sorts big inputs through `np.unique`, which imports
+    `numpy.ma`: more than a small link costs.)"""
+    np = _np()
+    wanted = np.asarray(wanted, dtype=np.int64).ravel()
+    values = np.asarray(values)
+    if not wanted.size:
+        return np.zeros(values.shape, dtype=bool)
+    top = int(wanted.max()) + 1
+    if top <= max(1 << 16, 4 * values.size):
+        table = np.zeros(top + 1, dtype=bool)
+        table[wanted] = True
+        return table[np.minimum(values, top)]
+    ordered = np.sort(wanted)
+    at = np.minimum(np.searchsorted(ordered, values), ordered.size - 1)
+    return ordered[at] == values
+
+
 def encode_string(text: str) -> list[int]:
     raw = text.encode("utf-8") + b"\0"
     raw += b"\0" * (-len(raw) % 4)
@@ -314,13 +333,13 @@ class Module:
 
     def indices(self, *sections: Section) -> np.ndarray:
         np = _np()
-        return np.flatnonzero(np.isin(self.sections, [int(s) for s in sections]))
+        return np.flatnonzero(is_in(self.sections, [int(s) for s in sections]))
 
     def indices_of(self, *opcodes: int) -> np.ndarray:
         np = _np()
         if len(opcodes) == 1:
             return np.flatnonzero(self.opcodes == opcodes[0])
-        return np.flatnonzero(np.isin(self.opcodes, list(opcodes)))
+        return np.flatnonzero(is_in(self.opcodes, list(opcodes)))
 
     # -- instruction views ---------------------------------------------------------------
 

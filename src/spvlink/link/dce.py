@@ -23,7 +23,7 @@ import numpy as np
 from ..grammar import grammar
 from ..ir import Module, Section
 from ..ir.layout import EXT_INST_OPCODES, PURE_CLASSES, PURE_EXTRA
-from ..ir.module import unique
+from ..ir.module import is_in, unique
 from ..spec import Op
 from .facts import functions
 
@@ -58,7 +58,7 @@ def live_instructions(m: Module, *, extra_roots: Iterable[int] = (),
 
     # Weak instructions: global non-semantic OpExtInst (debug info).
     glob = sections == int(Section.GLOBAL)
-    weak = glob & np.isin(m.opcodes, list(EXT_INST_OPCODES))
+    weak = glob & is_in(m.opcodes, list(EXT_INST_OPCODES))
 
     # Edges from every id word to the slot defining it. A result id, and any use inside
     # one function, points at its own slot: no edge. Edges out of instructions nothing
@@ -144,7 +144,7 @@ def live_instructions(m: Module, *, extra_roots: Iterable[int] = (),
     # Weak debug instructions: alive unless they name something dead.
     weak_idx = np.flatnonzero(weak)
     if weak_idx.size:
-        is_entity = np.isin(m.opcodes, [Op.Function, Op.Variable])
+        is_entity = is_in(m.opcodes, [Op.Function, Op.Variable])
         weak_alive_ids: set[int] = set()
         seeds: list[int] = []
         for i in weak_idx.tolist():

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..ir import Module, Section
 from ..ir.layout import CONSTANT_OPCODES, TYPE_OPCODES
-from ..ir.module import unique
+from ..ir.module import is_in, unique
 from ..spec import Op
 from .facts import Decorations, decorations
 
@@ -104,9 +104,9 @@ def _merge_declarations(m: Module, canon: np.ndarray, keep: np.ndarray,
     builtin = np.zeros(m.bound, dtype=bool)
     if decos.builtin:
         builtin[list(decos.builtin)] = True
-    is_type = np.isin(ops, _TYPE_ARRAY)
-    is_scalar = np.isin(ops, _SCALAR_CONST_ARRAY)
-    is_composite = np.isin(ops, _CONST_ARRAY) & ~is_scalar
+    is_type = is_in(ops, _TYPE_ARRAY)
+    is_scalar = is_in(ops, _SCALAR_CONST_ARRAY)
+    is_composite = is_in(ops, _CONST_ARRAY) & ~is_scalar
     is_var = (ops == Op.Variable) & builtin[rid] & (m.sizes[glob] == 4)
     cand_mask = (is_type | is_scalar | is_composite | is_var) & (rid > 0)
     classes = _decoration_classes(m, decos, rid[cand_mask])
@@ -183,7 +183,7 @@ def _dedup_debug_and_annotations(m: Module, canon: np.ndarray, keep: np.ndarray,
     if names_annos.size and merged.size:
         targets = m.words[m.starts[names_annos] + 1].astype(np.int64)
         mapped = canon[targets]
-        names_annos = names_annos[np.isin(mapped, merged)]
+        names_annos = names_annos[is_in(mapped, merged)]
     else:
         names_annos = names_annos[:0]
     strings: dict[tuple[int, ...], int] = {}

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..ir import Module, Section
 from ..ir.layout import DECORATION_OPCODES
-from ..ir.module import unique
+from ..ir.module import is_in, unique
 from ..spec import Decoration, Op
 
 
@@ -69,7 +69,7 @@ def decorations(m: Module, *, linkage: bool = True) -> Decorations:
     """Decoration instructions by target, the BuiltIn ones and (unless `linkage` is
     False, which saves decoding every symbol name) the LinkageAttributes ones."""
     ann = m.indices(Section.ANNOTATION)
-    ann = ann[np.isin(m.opcodes[ann], _DECORATION_ARRAY)]
+    ann = ann[is_in(m.opcodes[ann], _DECORATION_ARRAY)]
     starts = m.starts[ann]
     targets = m.words[starts + 1].astype(np.int64)
     by_target: dict[int, list[int]] = defaultdict(list)

@@ -7,6 +7,7 @@ import numpy as np
 from ..grammar import DEBUG_INFO_SETS
 from ..ir import Instruction, Module, Operand, Section, decode_string
 from ..ir.layout import EXT_INST_OPCODES, LINE_OPCODES
+from ..ir.module import is_in
 from ..spec import Op
 
 
@@ -27,25 +28,25 @@ def metadata_keep(m: Module, keep: np.ndarray, *, spirv_metadata: str = "none",
     if spirv_metadata == "full":
         return keep
     keep = keep.copy()
-    names = np.flatnonzero(np.isin(m.opcodes, [Op.Name, Op.MemberName]))
+    names = np.flatnonzero(is_in(m.opcodes, [Op.Name, Op.MemberName]))
     if spirv_metadata == "name-variables":
         glob_vars = m.result_ids[(m.opcodes == Op.Variable) & (m.sections == int(Section.GLOBAL))]
         targets = m.words[m.starts[names] + 1].astype(np.int64)
-        keep[names] &= np.isin(targets, glob_vars) & (m.opcodes[names] == Op.Name)
+        keep[names] &= is_in(targets, glob_vars) & (m.opcodes[names] == Op.Name)
     else:
         keep[names] = False
     if not debuginfo:
         debug_ops = [Op.String, Op.Source, Op.SourceContinued, Op.SourceExtension,
                      Op.ModuleProcessed, *LINE_OPCODES]
         dropped_strings = (m.opcodes == Op.String) & keep
-        keep[np.isin(m.opcodes, debug_ops)] = False
+        keep[is_in(m.opcodes, debug_ops)] = False
         sets = _debug_info_imports(m)
         if sets:
-            ext = np.flatnonzero(np.isin(m.opcodes, list(EXT_INST_OPCODES)))
+            ext = np.flatnonzero(is_in(m.opcodes, list(EXT_INST_OPCODES)))
             set_ids = m.words[m.starts[ext] + 3].astype(np.int64)
-            keep[ext[np.isin(set_ids, list(sets))]] = False
+            keep[ext[is_in(set_ids, list(sets))]] = False
             imports = m.indices(Section.EXT_INST_IMPORT)
-            keep[imports[np.isin(m.result_ids[imports], list(sets))]] = False
+            keep[imports[is_in(m.result_ids[imports], list(sets))]] = False
             # NonSemantic debug info needs its extension only while some remains.
             if not _other_nonsemantic(m, sets, keep):
                 for i in m.indices(Section.EXTENSION).tolist():

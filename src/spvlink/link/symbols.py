@@ -16,6 +16,7 @@ import numpy as np
 
 from ..errors import DecorationMismatch, DuplicateExport, LinkError, TypeMismatch, UnresolvedSymbol
 from ..ir import Module, Section, decode_string
+from ..ir.module import is_in
 from ..spec import Capability, LinkageType, Op
 from .facts import (
     Decorations,
@@ -221,7 +222,7 @@ def resolve(m: Module, origin: Callable[[int], str], *, create_library: bool,
     named = m.indices(Section.DEBUG_NAME, Section.ANNOTATION)
     if named.size and removed_ids:
         targets = m.words[m.starts[named] + 1].astype(np.int64)
-        keep[named[np.isin(targets, np.fromiter(removed_ids, dtype=np.int64))]] = False
+        keep[named[is_in(targets, np.fromiter(removed_ids, dtype=np.int64))]] = False
 
     # The Linkage capability and SPV_KHR_linkonce_odr go when nothing needs them.
     any_linkage = bool(kept_symbols)
