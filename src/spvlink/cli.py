@@ -87,12 +87,35 @@ def _add_target_env(p: Any, default: str | None,
     p.add_argument("--target-env", metavar="ENV", default=default, help=help_text)
 
 
+class _Formatter(argparse.HelpFormatter):
+    """argparse's help formatter, told the terminal width so that it does not import
+    `shutil` to ask (an import that costs more than parsing the arguments)."""
+
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
+                 width: int | None = None) -> None:
+        if width is None:
+            try:
+                width = int(os.environ.get("COLUMNS", "")) - 2
+            except ValueError:
+                try:
+                    width = os.get_terminal_size().columns - 2
+                except (ValueError, OSError):
+                    width = 78
+        super().__init__(prog, indent_increment, max_help_position, width)
+
+
+class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument("--traceback", action="store_true", default=argparse.SUPPRESS,
                         help="show the Python traceback of an error")
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog=PROG, parents=[common],
         description="The SPIR-V link stage: link modules and archives, optimise and "
                     "validate with SPIRV-Tools, and inspect SPIR-V.")

@@ -18,12 +18,11 @@ from __future__ import annotations
 import json
 import os
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from . import choices
 from .errors import InputError, ToolError, ValidationError
@@ -180,7 +179,7 @@ def write_atomic(path: str | Path, data: bytes | str) -> Path:
     if path.is_dir():
         raise InputError(f"cannot write {path}: it is a directory")
     try:
-        fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{path.name}.", suffix=".tmp")
+        fd, tmp = _create_temporary(parent / f".{path.name}.{os.getpid()}")
     except FileNotFoundError:
         raise InputError(f"cannot write {path}: directory {parent} does not exist") from None
     except OSError as exc:
@@ -197,6 +196,18 @@ def write_atomic(path: str | Path, data: bytes | str) -> Path:
             pass
         raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
     return path
+
+
+def _create_temporary(stem: Path) -> tuple[int, str]:
+    """A new file `stem.N.tmp` opened for writing (what `tempfile.mkstemp` does, whose
+    import costs more than a small link's writing)."""
+    for n in range(1000):
+        name = f"{stem}.{n}.tmp"
+        try:
+            return os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), name
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"{stem}.*.tmp")
 
 
 def _umask() -> int:
@@ -246,8 +257,7 @@ def _is_archive(data: bytes) -> bool:
     return data.startswith((b"!<arch>\n", b"!<thin>\n"))
 
 
-@dataclass
-class InputModule:
+class InputModule(NamedTuple):
     """One module to link, with the name diagnostics use and the bytes as read."""
 
     name: str

@@ -19,8 +19,8 @@ import os
 import sys
 import sysconfig
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from ..errors import SpvError
 
@@ -59,23 +59,20 @@ class GrammarError(SpvError):
     """The installed grammar files could not be found or read."""
 
 
-@dataclass(frozen=True, slots=True)
-class OperandSpec:
+class OperandSpec(NamedTuple):
     kind: str
     quantifier: str  # ONE, OPTIONAL or MANY
     name: str
 
 
-@dataclass(frozen=True, slots=True)
-class Enumerant:
+class Enumerant(NamedTuple):
     name: str
     value: int
     parameters: tuple[OperandSpec, ...]
     aliases: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class OperandKind:
+class OperandKind(NamedTuple):
     kind: str
     category: str  # Id, Literal, Composite, ValueEnum, BitEnum
     enumerants: dict[int, Enumerant]
@@ -95,8 +92,7 @@ class OperandKind:
         return any(e.parameters for e in self.enumerants.values())
 
 
-@dataclass(frozen=True, slots=True)
-class InstructionInfo:
+class InstructionInfo(NamedTuple):
     opcode: int
     opname: str
     operands: tuple[OperandSpec, ...]
@@ -113,16 +109,14 @@ class InstructionInfo:
         return "IdResult" in kinds
 
 
-@dataclass(frozen=True, slots=True)
-class ExtInstSet:
+class ExtInstSet(NamedTuple):
     name: str
     instructions: dict[int, InstructionInfo]
     by_name: dict[str, InstructionInfo]
     operand_kinds: dict[str, OperandKind]
 
 
-@dataclass(frozen=True, slots=True)
-class Grammar:
+class Grammar(NamedTuple):
     version: tuple[int, int]
     revision: int
     instructions: dict[int, InstructionInfo]
@@ -193,7 +187,7 @@ def _find_headers_dir() -> Path:
 
 
 # ---------------------------------------------------------------------------------------
-# Compiling JSON into plain tuples (marshal-able), then into the dataclasses above
+# Compiling JSON into plain tuples (marshal-able), then into the records above
 
 
 def _spec(o: dict) -> tuple[str, str, str]:

@@ -15,7 +15,7 @@ The reader, the disassembler and the assembler's encoder all go through here.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from ..spec import Op
 from . import (
@@ -44,8 +44,7 @@ class WalkError(Exception):
         self.word = word
 
 
-@dataclass(slots=True)
-class Span:
+class Span(NamedTuple):
     """One decoded operand: its kind and its words [start, end) within the instruction."""
 
     kind: str
@@ -53,24 +52,22 @@ class Span:
     end: int
 
 
-@dataclass(slots=True)
-class WalkResult:
+class WalkResult(NamedTuple):
     info: InstructionInfo
     operands: list[Span]
-    ext: ExtInstSet | None = None
+    ext: ExtInstSet | None
     # Offsets of the words whose values decided the layout (enum values with parameters);
     # None when the layout also depends on strings or on other instructions.
-    deps: list[int] | None = field(default_factory=list)
+    deps: list[int] | None
     # Enum operands whose value does not change the layout but must be a known value.
-    checks: list[tuple[int, OperandKind]] = field(default_factory=list)
+    checks: list[tuple[int, OperandKind]]
 
     @property
     def id_offsets(self) -> list[int]:
         return [o.start for o in self.operands if o.kind in ID_KINDS]
 
 
-@dataclass(slots=True)
-class WalkContext:
+class WalkContext(NamedTuple):
     """What decoding needs to know about the rest of the module."""
 
     type_width: Callable[[int], int | None]  # width of an OpTypeInt/OpTypeFloat id

@@ -12,7 +12,6 @@ from __future__ import annotations
 import functools
 import struct
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..errors import SpvError
@@ -56,14 +55,31 @@ class Operand(NamedTuple):
         return decode_string(self.words)
 
 
-@dataclass(slots=True)
 class Instruction:
     """One instruction: opcode, optional result type and result id, other operands."""
 
-    opcode: int
-    result_type: int | None = None
-    result_id: int | None = None
-    operands: list[Operand] = field(default_factory=list)
+    __slots__ = ("opcode", "result_type", "result_id", "operands")
+
+    def __init__(self, opcode: int, result_type: int | None = None,
+                 result_id: int | None = None, operands: list[Operand] | None = None) -> None:
+        self.opcode = opcode
+        self.result_type = result_type
+        self.result_id = result_id
+        self.operands: list[Operand] = [] if operands is None else operands
+
+    def _key(self) -> tuple:
+        return (self.opcode, self.result_type, self.result_id, self.operands)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Instruction):
+            return NotImplemented
+        return self._key() == other._key()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, as before
+
+    def __repr__(self) -> str:
+        return (f"Instruction(opcode={self.opcode!r}, result_type={self.result_type!r}, "
+                f"result_id={self.result_id!r}, operands={self.operands!r})")
 
     def words(self) -> list[int]:
         body: list[int] = []

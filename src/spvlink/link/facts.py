@@ -7,7 +7,7 @@ decide what to keep and how to remap.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -17,8 +17,7 @@ from ..ir.module import is_in, unique
 from ..spec import Decoration, Op
 
 
-@dataclass(slots=True)
-class Functions:
+class Functions(NamedTuple):
     """Where each function lies: instruction ranges and the owner of every instruction."""
 
     ids: np.ndarray  # result id of each function, in order
@@ -56,8 +55,7 @@ def _functions(m: Module) -> Functions:
                      has_body=has_body)
 
 
-@dataclass(slots=True)
-class Decorations:
+class Decorations(NamedTuple):
     """Annotation instructions by target id (after decoration groups were flattened)."""
 
     by_target: dict[int, list[int]]  # target id -> instruction indices

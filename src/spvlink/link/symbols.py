@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -32,8 +32,7 @@ from .facts import (
 LINKONCE_EXTENSION = "SPV_KHR_linkonce_odr"
 
 
-@dataclass(slots=True)
-class Symbol:
+class Symbol(NamedTuple):
     name: str
     target: int  # the decorated id (OpFunction or OpVariable result)
     linkage: int  # LinkageType value
@@ -41,11 +40,10 @@ class Symbol:
     is_function: bool
 
 
-@dataclass(slots=True)
-class Resolution:
+class Resolution(NamedTuple):
     module: Module
-    exports: list[int] = field(default_factory=list)  # ids of kept exports (after remap)
-    unresolved: list[int] = field(default_factory=list)  # ids of kept imports
+    exports: list[int]  # ids of kept exports (after remap)
+    unresolved: list[int]  # ids of kept imports
 
 
 def origin_namer(modules: Sequence[Module], shifts: Sequence[int]) -> Callable[[int], str]:
