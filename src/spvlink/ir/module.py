@@ -361,7 +361,6 @@ class Module:
 
     def walk_context(self) -> WalkContext:
         def make() -> WalkContext:
-            np = _np()
             type_idx = self.indices_of(Op.TypeInt, Op.TypeFloat)
             widths = {int(self.words[self.starts[i] + 1]): int(self.words[self.starts[i] + 2])
                       for i in type_idx.tolist()}
@@ -369,14 +368,19 @@ class Module:
             for i in self.indices_of(Op.ExtInstImport).tolist():
                 ws = self.inst_words(i)
                 ext_names[ws[1]] = decode_string(ws[2:])
-            rid, rty = self.result_ids, self.result_types
-            has = np.flatnonzero(rid)
-            value_type = dict(zip(rid[has].tolist(), rty[has].tolist(), strict=True))
-            return WalkContext(
-                type_width=widths.get,
-                value_width=lambda v: widths.get(value_type.get(v, 0)),
-                ext_set_name=ext_names.get,
-            )
+
+            def value_width(value: int) -> int | None:
+                # Only OpSwitch asks (for its literals' width): look the value up alone
+                # rather than mapping every result id of a big module to its type.
+                at = self._cached("result_order", lambda: _np().argsort(self.result_ids))
+                rid = self.result_ids
+                k = int(_np().searchsorted(rid, value, sorter=at))
+                if k < rid.size and int(rid[at[k]]) == value:
+                    return widths.get(int(self.result_types[at[k]]))
+                return None
+
+            return WalkContext(type_width=widths.get, value_width=value_width,
+                               ext_set_name=ext_names.get)
         return self._cached("walk_context", make)
 
     def instruction(self, i: int) -> Instruction:
