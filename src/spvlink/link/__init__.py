@@ -20,7 +20,7 @@ from .dce import live_instructions
 from .dedup import deduplicate
 from .finish import compact_ids, flatten_decoration_groups, metadata_keep
 from .interface import interface_replacements
-from .merge import check_inputs, merge
+from .merge import merge
 from .split import entry_points, file_stems
 from .symbols import origin_namer, resolve
 
@@ -82,10 +82,9 @@ def link(modules: Sequence[Module], options: LinkOptions | None = None) -> LinkR
 
 
 def _link(modules: Sequence[Module], options: LinkOptions, timer: StepTimer) -> LinkResult:
-    with timer("check"):
-        version = check_inputs(modules, use_highest_version=options.use_highest_version)
     with timer("merge"):
-        m, shifts = merge(modules, version=version, generator=GENERATOR)
+        m, shifts = merge(modules, use_highest_version=options.use_highest_version,
+                          generator=GENERATOR)
         origin = origin_namer(modules, shifts)
     if options.dump:
         options.dump("post-merge", m)

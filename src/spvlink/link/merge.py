@@ -9,6 +9,7 @@ import numpy as np
 from ..errors import LinkError, ModelMismatch, VersionMismatch
 from ..grammar import grammar
 from ..ir import Module, Section, concatenate, decode_string
+from ..spec import Op
 
 MAX_BOUND = 1 << 32
 
@@ -21,10 +22,11 @@ def _version_text(word: int) -> str:
     return f"{(word >> 16) & 0xFF}.{(word >> 8) & 0xFF}"
 
 
-def check_inputs(modules: Sequence[Module], *, use_highest_version: bool) -> int:
-    """Check versions and memory models agree; returns the output version word."""
-    if not modules:
-        raise LinkError("no input modules to link")
+def _check_inputs(modules: Sequence[Module], joined: Module, inst_base: np.ndarray, *,
+                  use_highest_version: bool) -> int:
+    """Check versions, memory models and entry points agree, on the inputs laid end to
+    end (`joined`; `inst_base`: where each input's instructions begin); returns the output
+    version word."""
     problems: list[LinkError] = []
     versions = {m.version for m in modules}
     if len(versions) > 1 and not use_highest_version:
@@ -33,50 +35,46 @@ def check_inputs(modules: Sequence[Module], *, use_highest_version: bool) -> int
         problems.append(VersionMismatch(
             "input modules have different SPIR-V versions (use --use-highest-version to "
             "link them as the highest)", notes=notes))
-    models: dict[tuple[int, int], list[str]] = {}
-    for k, m in enumerate(modules):
-        idx = _section_range(m, Section.MEMORY_MODEL)
-        if idx.size == 0:
-            problems.append(LinkError(f"{_name(m, k)} has no OpMemoryModel"))
-            continue
-        ws = m.inst_words(int(idx[0]))
-        models.setdefault((ws[1], ws[2]), []).append(_name(m, k))
-    seen_entries: dict[tuple[int, str], str] = {}
-    for k, m in enumerate(modules):
-        for i in _section_range(m, Section.ENTRY_POINT).tolist():
-            ws = m.inst_words(i)
-            key = (ws[1], decode_string(ws[3:]))
-            if key in seen_entries:
-                model = grammar().operand_kinds["ExecutionModel"].enumerants.get(ws[1])
-                problems.append(LinkError(
-                    f"entry point \"{key[1]}\" ({model.name if model else ws[1]}) is defined "
-                    f"more than once", notes=[f"defined by {seen_entries[key]}",
-                                              f"defined by {_name(m, k)}"]))
-            else:
-                seen_entries[key] = _name(m, k)
-    if len(models) > 1:
+    words, starts = joined.words, joined.starts
+    mm = np.flatnonzero(joined.opcodes == Op.MemoryModel)
+    owner = np.searchsorted(inst_base, mm, side="right") - 1
+    owner, first = np.unique(owner, return_index=True)  # each input's first OpMemoryModel
+    mm = mm[first]
+    if owner.size < len(modules):
+        has = np.zeros(len(modules), dtype=bool)
+        has[owner] = True
+        problems += [LinkError(f"{_name(modules[k], k)} has no OpMemoryModel")
+                     for k in np.flatnonzero(~has).tolist()]
+    addressing, memory = words[starts[mm] + 1], words[starts[mm] + 2]
+    if mm.size and ((addressing != addressing[0]) | (memory != memory[0])).any():
+        models: dict[tuple[int, int], list[str]] = {}
+        for k, a, b in zip(owner.tolist(), addressing.tolist(), memory.tolist(), strict=True):
+            models.setdefault((a, b), []).append(_name(modules[k], k))
         g = grammar()
         notes = []
-        for (addressing, memory), names in models.items():
-            a = g.operand_kinds["AddressingModel"].enumerants.get(addressing)
-            mm = g.operand_kinds["MemoryModel"].enumerants.get(memory)
-            notes.append(f"{', '.join(names)}: {a.name if a else addressing} "
-                         f"{mm.name if mm else memory}")
+        for (a, b), names in models.items():
+            an = g.operand_kinds["AddressingModel"].enumerants.get(a)
+            mn = g.operand_kinds["MemoryModel"].enumerants.get(b)
+            notes.append(f"{', '.join(names)}: {an.name if an else a} {mn.name if mn else b}")
         problems.append(ModelMismatch("input modules use different addressing or memory models",
                                       notes=notes))
+    seen_entries: dict[tuple[int, str], str] = {}
+    eps = np.flatnonzero(joined.opcodes == Op.EntryPoint)
+    for i, k in zip(eps.tolist(), (np.searchsorted(inst_base, eps, side="right") - 1).tolist(),
+                    strict=True):
+        ws = joined.inst_words(i)
+        key = (ws[1], decode_string(ws[3:]))
+        if key in seen_entries:
+            model = grammar().operand_kinds["ExecutionModel"].enumerants.get(ws[1])
+            problems.append(LinkError(
+                f"entry point \"{key[1]}\" ({model.name if model else ws[1]}) is defined "
+                f"more than once", notes=[f"defined by {seen_entries[key]}",
+                                          f"defined by {_name(modules[k], k)}"]))
+        else:
+            seen_entries[key] = _name(modules[k], k)
     if problems:
         raise _collect(problems)
     return max(versions)
-
-
-def _section_range(m: Module, section: Section) -> np.ndarray:
-    """Indices of one section's instructions; a binary search in a well-ordered module
-    (a thousand inputs make a scan of each noticeable)."""
-    sec = m.sections
-    lo, hi = np.searchsorted(sec, [int(section), int(section) + 1])
-    if hi > lo and (sec[lo:hi] == int(section)).all() and (lo == 0 or sec[lo - 1] < int(section)):
-        return np.arange(lo, hi)
-    return np.flatnonzero(sec == int(section))  # out-of-order input: scan
 
 
 def _collect(problems: list[LinkError]) -> LinkError:
@@ -85,11 +83,14 @@ def _collect(problems: list[LinkError]) -> LinkError:
     return LinkError(f"{len(problems)} link errors", errors=problems)
 
 
-def merge(modules: Sequence[Module], *, version: int, generator: int) -> tuple[Module, list[int]]:
-    """Concatenate the modules with their ids shifted apart, sorted into Logical Layout
-    sections (stable, so input order holds within a section). Returns the merged module
-    and the id shift applied to each input.
+def merge(modules: Sequence[Module], *, use_highest_version: bool,
+          generator: int) -> tuple[Module, list[int]]:
+    """Check the inputs agree, then concatenate them with their ids shifted apart, sorted
+    into Logical Layout sections (stable, so input order holds within a section). Returns
+    the merged module and the id shift applied to each input.
     """
+    if not modules:
+        raise LinkError("no input modules to link")
     shifts = []
     total = 0
     for m in modules:
@@ -98,12 +99,15 @@ def merge(modules: Sequence[Module], *, version: int, generator: int) -> tuple[M
     bound = total + 1
     if bound >= MAX_BOUND:
         raise LinkError(f"the merged module needs {bound} ids, more than fit in 32 bits")
-    merged = concatenate(modules, shifts, version=version, generator=generator, bound=bound)
-    order = np.argsort(merged.sections, kind="stable")
+    joined = concatenate(modules, shifts, version=modules[0].version, generator=generator,
+                         bound=bound)
+    inst_base = np.cumsum([0] + [len(m) for m in modules])
+    version = _check_inputs(modules, joined, inst_base, use_highest_version=use_highest_version)
+    order = np.argsort(joined.sections, kind="stable")
     # One OpMemoryModel: keep the first.
-    mm = order[merged.sections[order] == int(Section.MEMORY_MODEL)]
+    mm = order[joined.sections[order] == int(Section.MEMORY_MODEL)]
     if mm.size > 1:
-        drop = np.zeros(len(merged), dtype=bool)
+        drop = np.zeros(len(joined), dtype=bool)
         drop[mm[1:]] = True
         order = order[~drop[order]]
-    return merged.select(order), shifts
+    return joined.select(order, version=version), shifts
