@@ -734,3 +734,20 @@ def test_python_m_and_console_script() -> None:
         r = subprocess.run([str(script), "--version"], capture_output=True)
         assert r.returncode == 0
     assert os.path.exists(ROOT / "src" / "spvlink" / "__main__.py")
+
+
+def test_console_script_flushes_everything_before_its_quick_exit(tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]
+                                                                ) -> None:
+    """`run` leaves without the interpreter's teardown: stdout redirected to a file must
+    still hold the whole disassembly of the biggest corpus module, and statuses pass."""
+    biggest = max((CORPUS / "spv").glob("*.spv"), key=lambda p: p.stat().st_size)
+    assert cli.main(["dis", str(biggest)]) == 0
+    expected = capsys.readouterr().out
+    out = tmp_path / "dis.txt"
+    with out.open("wb") as f:
+        r = subprocess.run([sys.executable, "-m", "spvlink", "dis", str(biggest)], stdout=f)
+    assert r.returncode == 0
+    assert out.read_text() == expected and len(expected) > 10_000
+    assert run_cli("link", tmp_path / "missing.spv").returncode == 1
+    assert run_cli("link", "--no-such-flag").returncode == 2
