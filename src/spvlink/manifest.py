@@ -15,7 +15,6 @@ error does not stop the others. Nothing here prints: the caller gets a callback 
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -63,10 +62,10 @@ class Summary:
     workers: int
 
 
-def _stage_fields() -> dict[str, dataclasses.Field[Any]]:
+def _stage_fields() -> tuple[str, ...]:
     from .stage import StageOptions
 
-    return {f.name: f for f in dataclasses.fields(StageOptions)}
+    return StageOptions.field_names()
 
 
 def option_fields(raw: dict[str, Any]) -> dict[str, Any]:

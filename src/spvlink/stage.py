@@ -20,12 +20,12 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from . import choices
 from .errors import InputError, ToolError, ValidationError
+from .record import Options
 from .timing import StepTimer
 
 if TYPE_CHECKING:
@@ -40,8 +40,7 @@ RELAX_FLAGS = ("relax_struct_store", "relax_logical_pointer", "relax_block_layou
 RMETA = "lib.rmeta"
 
 
-@dataclass(frozen=True, kw_only=True)
-class StageOptions:
+class StageOptions(Options):
     """Everything `spvlink link` can be told, as keyword-only fields."""
 
     # Outputs. `output=None` writes no module file: the binaries come back in the result.
@@ -107,21 +106,21 @@ class StageOptions:
         return None
 
 
-@dataclass
 class CompileResult:
     """What a stage run produced; `module` is Rust-GPU's `ModuleResult`."""
 
-    entry_points: list[str] = field(default_factory=list)
-    # The module's path (single) or entry name -> path (per entry point); with
-    # `output=None` the path is None / the dict is empty.
-    module: Path | dict[str, Path] | None = None
-    warnings: list[str] = field(default_factory=list)
-    timings: list[tuple[str, float]] = field(default_factory=list)
-    # The final binaries: one (single) or entry name -> bytes.
-    binary: bytes | None = None
-    binaries: dict[str, bytes] = field(default_factory=dict)
-    json_path: Path | None = None
-    disassembly: list[str] = field(default_factory=list)  # texts asked for by disassemble*
+    def __init__(self) -> None:
+        self.entry_points: list[str] = []
+        # The module's path (single) or entry name -> path (per entry point); with
+        # `output=None` the path is None / the dict is empty.
+        self.module: Path | dict[str, Path] | None = None
+        self.warnings: list[str] = []
+        self.timings: list[tuple[str, float]] = []
+        # The final binaries: one (single) or entry name -> bytes.
+        self.binary: bytes | None = None
+        self.binaries: dict[str, bytes] = {}
+        self.json_path: Path | None = None
+        self.disassembly: list[str] = []  # texts asked for by disassemble*
 
     @property
     def per_entry_point(self) -> bool:

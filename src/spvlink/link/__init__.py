@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 
 from .. import choices
 from ..errors import LinkError
 from ..ir import Module
+from ..record import Options
 from ..timing import StepTimer
 from .dce import live_instructions
 from .dedup import deduplicate
@@ -30,8 +30,7 @@ GENERATOR = 0x00000001
 
 
 
-@dataclass(frozen=True, kw_only=True)
-class LinkOptions:
+class LinkOptions(Options):
     create_library: bool = False
     allow_partial_linkage: bool = False
     use_highest_version: bool = False
@@ -55,13 +54,13 @@ class LinkOptions:
                 raise LinkError(problem)
 
 
-@dataclass
 class LinkResult:
-    module: Module | None = None  # single-module output
-    modules: dict[str, Module] = field(default_factory=dict)  # entry name -> module
-    stems: dict[str, str] = field(default_factory=dict)  # entry name -> file stem
-    entry_points: list[str] = field(default_factory=list)  # in module order
-    timings: list[tuple[str, float]] = field(default_factory=list)
+    def __init__(self, timings: list[tuple[str, float]] | None = None) -> None:
+        self.module: Module | None = None  # single-module output
+        self.modules: dict[str, Module] = {}  # entry name -> module
+        self.stems: dict[str, str] = {}  # entry name -> file stem
+        self.entry_points: list[str] = []  # in module order
+        self.timings: list[tuple[str, float]] = [] if timings is None else timings
 
     @property
     def per_entry_point(self) -> bool:
