@@ -289,3 +289,12 @@ def test_error_in_batch_names_its_module(small: bytes, fault: str) -> None:
     assert info.value.source == "bad.spv"
     assert message in str(info.value)
     assert (info.value.offset, info.value.index) == (alone.value.offset, alone.value.index)
+
+
+def test_batch_with_header_only_modules(small: bytes) -> None:
+    """Modules without instructions (a header alone) read in a batch, anywhere in it."""
+    empty = small[:20]
+    mods = read_many([empty, small, empty, empty, small, empty], None)
+    assert [len(m) for m in mods] == [0, len(read(small)), 0, 0, len(read(small)), 0]
+    assert [write(m) for m in mods] == [empty, small, empty, empty, small, empty]
+    assert read_many([empty, empty], None)[1].words.size == 0

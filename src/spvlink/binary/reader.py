@@ -286,8 +286,8 @@ def read_many(datas: Sequence[bytes | bytearray | memoryview],
 
 
 # Rounds of `_instruction_starts` before it hands over to the exact walk. Each round
-# drops the last link of every chain of header-like words that no instruction points to;
-# such chains are a word or two long in real modules.
+# drops the first word of every chain of header-like words that nothing points to; such
+# chains are a word or two long in real modules.
 _MAX_ROUNDS = 32
 
 
