@@ -15,7 +15,6 @@ leaves a half-written file. Nothing here prints: warnings are returned in
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
@@ -148,6 +147,8 @@ def compile_result_json(entry_points: Sequence[str], module: str | dict[str, str
     """`{"entry_points":[...],"module":...}` exactly as serde_json writes Rust-GPU's
     `CompileResult` (a `BTreeMap` for per-entry-point modules, so sorted by name)."""
     mod: Any = module if isinstance(module, str) else dict(sorted(module.items()))
+    import json
+
     return json.dumps({"entry_points": list(entry_points), "module": mod},
                       separators=(",", ":"), ensure_ascii=False)
 

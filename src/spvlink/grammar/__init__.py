@@ -13,7 +13,6 @@ this module only holds data.
 from __future__ import annotations
 
 import functools
-import json
 import marshal
 import os
 import sys
@@ -234,6 +233,8 @@ def _parse_generators(xml_path: Path) -> dict[int, tuple[str, str]]:
 
 
 def _compile_raw(core_dir: Path) -> dict:
+    import json  # only when the compiled tables are not cached
+
     core = json.loads((core_dir / "spirv.core.grammar.json").read_text())
     ext = {}
     for set_name, file_name in EXT_INST_FILES.items():
