@@ -19,10 +19,18 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..errors import ParseError
-from ..grammar import ONE, OperandKind, grammar
+from ..grammar import OperandKind, grammar
 from ..grammar.walk import WalkContext, WalkError, walk
 from ..ir.layout import Section
-from ..ir.module import MAGIC, Module, ModuleFacts, compute_sections, is_in, unique
+from ..ir.module import (
+    MAGIC,
+    Module,
+    ModuleFacts,
+    compute_sections,
+    is_in,
+    opcode_facts,
+    unique,
+)
 from ..spec import Op
 
 HEADER_WORDS = 5
@@ -308,7 +316,7 @@ def _instruction_starts(words: Any, word_base: Any) -> Any | None:
     if n == 0:
         return np.zeros(0, i32)
     wc = words >> 16
-    cpos = np.flatnonzero(wc >= _min_words()[words & 0xFFFF]).astype(i32)
+    cpos = np.flatnonzero(wc >= opcode_facts().min_words[words & 0xFFFF]).astype(i32)
     cnext = cpos + wc[cpos].astype(i32)
     del wc
     mod_end = word_base[1:].astype(i32)[np.searchsorted(word_base[1:], cpos, side="right")]
@@ -341,31 +349,6 @@ def _instruction_starts(words: Any, word_base: Any) -> Any | None:
     if starts[0] != 0 or ends[-1] != n or not np.array_equal(ends[:-1], starts[1:]):
         return None
     return starts
-
-
-_opcode_tables_cache: tuple[Any, Any, int] | None = None
-
-
-def _opcode_tables() -> tuple[Any, Any, int]:
-    """Per opcode (all 65536): the fewest words an instruction can have (more than any
-    instruction can have for opcodes the grammar does not know), and a dense slot number
-    (-1 if unknown); and the number of slots."""
-    global _opcode_tables_cache
-    import numpy as np
-
-    if _opcode_tables_cache is None:
-        min_words = np.full(1 << 16, 1 << 16, dtype=np.uint32)
-        slot = np.full(1 << 16, -1, dtype=np.int32)
-        instructions = grammar().instructions
-        for k, (opcode, info) in enumerate(sorted(instructions.items())):
-            min_words[opcode] = 1 + sum(1 for o in info.operands if o.quantifier == ONE)
-            slot[opcode] = k
-        _opcode_tables_cache = (min_words, slot, len(instructions))
-    return _opcode_tables_cache
-
-
-def _min_words() -> Any:
-    return _opcode_tables()[0]
 
 
 def _plans_of(words: Any, starts: Any, word_base: Any, inst_base: Any,
@@ -456,7 +439,7 @@ _fixed_table: Any = None
 
 
 def _table_key(hdr: int) -> int | None:
-    slot = int(_opcode_tables()[1][hdr & 0xFFFF])
+    slot = int(opcode_facts().slot[hdr & 0xFFFF])
     wc = hdr >> 16
     return slot * _TABLE_WORDS + wc if slot >= 0 and wc < _TABLE_WORDS else None
 
@@ -474,7 +457,8 @@ def _fixed_lookup(head: Any) -> Any:
     global _fixed_table
     import numpy as np
 
-    _, slots, n_slots = _opcode_tables()
+    facts = opcode_facts()
+    slots, n_slots = facts.slot, facts.n_known
     if _fixed_table is None:
         table = np.full(n_slots * _TABLE_WORDS, -1, dtype=np.int32)
         for hdr, plan in _fixed.items():

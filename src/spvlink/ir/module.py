@@ -15,10 +15,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..errors import SpvError
-from ..grammar import grammar
+from ..grammar import ONE, grammar
 from ..grammar.walk import ID_KINDS, WalkContext, WalkError, walk
 from ..spec import Op
-from .layout import SECTION_OF_OPCODE, Section
+from .layout import PURE_CLASSES, PURE_EXTRA, SECTION_OF_OPCODE, Section
 
 if TYPE_CHECKING:
     import numpy as np
@@ -165,28 +165,47 @@ def literal_operand(value: int, kind: str = "LiteralInteger") -> Operand:
 # Tables over opcodes, as numpy lookup arrays (built once)
 
 
+class OpcodeFacts(NamedTuple):
+    """Per opcode, as lookup arrays of 65536 entries."""
+
+    has_type: Any  # 1 where the instruction has a result type
+    result_offset: Any  # word offset of the result id; 0: none
+    section: Any  # Logical Layout section (outside functions)
+    min_words: Any  # the fewest words it can have; 65536 (none can) for unknown opcodes
+    slot: Any  # a dense number among the known opcodes; -1 for unknown ones
+    pure: Any  # computes a value and nothing else (dead-code elimination may drop it)
+    n_known: int
+
+
 @functools.cache
-def _opcode_tables() -> tuple[Any, Any, Any]:
-    """(has_result_type, result_offset, section) per opcode, 65536 entries each."""
+def opcode_facts() -> OpcodeFacts:
+    """The grammar's instructions as per-opcode arrays (one pass over the grammar)."""
     np = _np()
-    g = grammar()
-    has_type = np.zeros(65536, dtype=np.int64)
-    result_off = np.zeros(65536, dtype=np.int64)  # 0: no result id
-    section = np.full(65536, int(Section.GLOBAL), dtype=np.int8)
-    for opcode, info in g.instructions.items():
-        if info.has_result_type:
-            has_type[opcode] = 1
-        if info.has_result:
-            result_off[opcode] = 2 if info.has_result_type else 1
+    n = 1 << 16
+    has_type = np.zeros(n, dtype=np.int64)
+    result_off = np.zeros(n, dtype=np.int64)
+    section = np.full(n, int(Section.GLOBAL), dtype=np.int8)
+    min_words = np.full(n, n, dtype=np.uint32)
+    slot = np.full(n, -1, dtype=np.int32)
+    pure = np.zeros(n, dtype=bool)
+    instructions = grammar().instructions
+    for k, (opcode, info) in enumerate(sorted(instructions.items())):
+        typed, has_result = info.has_result_type, info.has_result
+        has_type[opcode] = typed
+        if has_result:
+            result_off[opcode] = 2 if typed else 1
+        min_words[opcode] = 1 + sum(1 for o in info.operands if o.quantifier == ONE)
+        slot[opcode] = k
+        pure[opcode] = has_result and (info.klass in PURE_CLASSES or opcode in PURE_EXTRA)
     for opcode, sec in SECTION_OF_OPCODE.items():
         section[opcode] = int(sec)
-    return has_type, result_off, section
+    return OpcodeFacts(has_type, result_off, section, min_words, slot, pure, len(instructions))
 
 
 def compute_sections(opcodes: np.ndarray) -> np.ndarray:
     """Logical Layout section of each instruction: by opcode, then all from OpFunction on."""
     np = _np()
-    _, _, table = _opcode_tables()
+    table = opcode_facts().section
     sections = table[opcodes]
     fn = np.flatnonzero(opcodes == Op.Function)
     if fn.size:
@@ -314,8 +333,7 @@ class Module:
         """Result id of each instruction, 0 where it has none."""
         def make() -> Any:
             np = _np()
-            _, res_off, _ = _opcode_tables()
-            off = res_off[self.opcodes]
+            off = opcode_facts().result_offset[self.opcodes]
             out = np.zeros(len(self), dtype=np.int64)
             has = off > 0
             out[has] = self.words[self.starts[has] + off[has]]
@@ -327,8 +345,7 @@ class Module:
         """Result type id of each instruction, 0 where it has none."""
         def make() -> Any:
             np = _np()
-            has_type, _, _ = _opcode_tables()
-            has = has_type[self.opcodes] > 0
+            has = opcode_facts().has_type[self.opcodes] > 0
             out = np.zeros(len(self), dtype=np.int64)
             out[has] = self.words[self.starts[has] + 1]
             return out
@@ -339,8 +356,7 @@ class Module:
         """Per id position: True where it is the instruction's own result id."""
         def make() -> Any:
             np = _np()
-            _, res_off, _ = _opcode_tables()
-            off = res_off[self.opcodes]
+            off = opcode_facts().result_offset[self.opcodes]
             has = off > 0
             is_result_word = np.zeros(self.words.size, dtype=bool)
             is_result_word[self.starts[has] + off[has]] = True

@@ -16,25 +16,14 @@ inside live functions are removed too.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from functools import cache
 
 import numpy as np
 
-from ..grammar import grammar
 from ..ir import Module, Section
-from ..ir.layout import EXT_INST_OPCODES, PURE_CLASSES, PURE_EXTRA
-from ..ir.module import is_in, unique
+from ..ir.layout import EXT_INST_OPCODES
+from ..ir.module import is_in, opcode_facts, unique
 from ..spec import Op
 from .facts import functions
-
-
-@cache
-def _pure_table() -> np.ndarray:
-    table = np.zeros(65536, dtype=bool)
-    for opcode, info in grammar().instructions.items():
-        if (info.klass in PURE_CLASSES or opcode in PURE_EXTRA) and info.has_result:
-            table[opcode] = True
-    return table
 
 
 def live_instructions(m: Module, *, extra_roots: Iterable[int] = (),
@@ -213,7 +202,7 @@ def _remove_unused_pure(m: Module, keep: np.ndarray, is_fn_inst: np.ndarray) -> 
 
     Use counts are taken once; each round subtracts only the uses of what it removed.
     """
-    pure = _pure_table()[m.opcodes] & is_fn_inst
+    pure = opcode_facts().pure[m.opcodes] & is_fn_inst
     if not pure.any():
         return keep
     keep = keep.copy()
