@@ -576,19 +576,24 @@ def concatenate(modules: Sequence[Module], shifts: Sequence[int], *, version: in
     np = _np()
     if not modules:
         raise ValueError("nothing to concatenate")
-    word_base = np.cumsum([0] + [int(m.words.size) for m in modules])
-    inst_base = np.cumsum([0] + [len(m) for m in modules])
-    n_ids = np.array([int(m.id_pos.size) for m in modules], dtype=np.int64)
-    n_inst = np.array([len(m) for m in modules], dtype=np.int64)
+    i32 = np.int32  # the stored index type: no widening copies
+    n_words = np.array([m.words.size for m in modules], dtype=i32)
+    n_inst = np.array([len(m) for m in modules], dtype=i32)
+    n_ids = np.array([m.id_pos.size for m in modules], dtype=i32)
+    word_base = np.cumsum(n_words, dtype=i32) - n_words
+    inst_base = np.cumsum(n_inst, dtype=i32) - n_inst
     words = np.concatenate([m.words for m in modules])
-    starts = np.concatenate([m.starts for m in modules]) + np.repeat(word_base[:-1], n_inst)
-    id_pos = np.concatenate([m.id_pos for m in modules]) + np.repeat(word_base[:-1], n_ids)
-    id_inst = np.concatenate([m.id_inst for m in modules]) + np.repeat(inst_base[:-1], n_ids)
+    starts = np.concatenate([m.starts for m in modules]).astype(i32, copy=False)
+    starts += np.repeat(word_base, n_inst)
+    id_pos = np.concatenate([m.id_pos for m in modules]).astype(i32, copy=False)
+    id_pos += np.repeat(word_base, n_ids)
+    id_inst = np.concatenate([m.id_inst for m in modules]).astype(i32, copy=False)
+    id_inst += np.repeat(inst_base, n_ids)
     words[id_pos] += np.repeat(np.asarray(shifts, dtype=np.uint32), n_ids)
-    sizes = np.concatenate([m.sizes for m in modules]) if modules else np.zeros(0, np.int64)
-    opcodes = np.concatenate([m.opcodes for m in modules]) if modules else np.zeros(0, np.int64)
+    sizes = np.concatenate([m.sizes for m in modules])
+    opcodes = np.concatenate([m.opcodes for m in modules])
     # Sections are recomputed by the caller's reordering; keep each module's own here.
-    sections = np.concatenate([m.sections for m in modules]) if modules else np.zeros(0, np.int8)
+    sections = np.concatenate([m.sections for m in modules])
     return Module(version=version, generator=generator, bound=bound, words=words,
                   starts=starts, sizes=sizes, opcodes=opcodes, sections=sections,
                   id_pos=id_pos, id_inst=id_inst)
