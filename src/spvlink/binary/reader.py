@@ -315,10 +315,15 @@ def _instruction_starts(words: Any, word_base: Any) -> Any | None:
     i32 = np.int32
     if n == 0:
         return np.zeros(0, i32)
-    wc = words >> 16
-    cpos = np.flatnonzero(wc >= opcode_facts().min_words[words & 0xFFFF]).astype(i32)
-    cnext = cpos + wc[cpos].astype(i32)
-    del wc
+    # Most words are ids and small literals (below 65536: a word count of 0), so the
+    # opcode table is consulted only for the others.
+    cpos = np.flatnonzero(words >= 0x10000)
+    head = words[cpos]
+    wc = head >> 16
+    plausible = wc >= opcode_facts().min_words[head & 0xFFFF]
+    cpos = cpos[plausible].astype(i32)
+    cnext = cpos + wc[plausible].astype(i32)
+    del head, wc, plausible
     mod_end = word_base[1:].astype(i32)[np.searchsorted(word_base[1:], cpos, side="right")]
     inside = cnext <= mod_end
     cpos, cnext, mod_end = cpos[inside], cnext[inside], mod_end[inside]
