@@ -365,21 +365,3 @@ def test_time_passes_reports_each_pass() -> None:
     assert all(seconds >= 0 for _, seconds in r.timings)
     assert link_asm(MAIN, LIB).timings == []
 
-
-@pytest.mark.parametrize("seed", range(4))
-def test_compaction_fused_into_the_dropping_select(seed: int) -> None:
-    """Renumbering while dropping instructions (one select) gives the bytes of dropping,
-    then compacting (two)."""
-    import numpy as np
-
-    from helpers import CORPUS
-    from spvlink.binary import read
-    from spvlink.link.finish import compact_ids, compaction
-
-    files = sorted((CORPUS / "spv").glob("*.spv"))
-    m = read(files[seed * 17 % len(files)].read_bytes())
-    keep = np.random.default_rng(seed).random(len(m)) < 0.7
-    kept = np.flatnonzero(keep)
-    remap, bound = compaction(m, keep)
-    fused = m.select(kept, remap=remap, bound=bound)
-    assert write(fused) == write(compact_ids(m.select(kept)))

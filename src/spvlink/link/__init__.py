@@ -18,7 +18,7 @@ from ..record import Options
 from ..timing import StepTimer
 from .dce import live_instructions
 from .dedup import deduplicate
-from .finish import compact_ids, compaction, flatten_decoration_groups, metadata_keep
+from .finish import compact_ids, flatten_decoration_groups, metadata_keep
 from .interface import interface_replacements
 from .merge import merge
 from .split import entry_points, file_stems
@@ -141,13 +141,7 @@ def _finish(m: Module, options: LinkOptions, timer: StepTimer, *, roots: list[in
     with timer("strip metadata"):
         keep = metadata_keep(m, keep, spirv_metadata=options.spirv_metadata,
                              debuginfo=options.debuginfo)
-    kept = np.flatnonzero(keep)
-    if options.compact_ids and not replace:
-        with timer("compact ids"):  # renumbered by the select that drops the rest
-            remap, bound = compaction(m, keep)
-            return m.select(kept, remap=remap, bound=bound)
-    with timer("select"):
-        out = m.select(kept)
+        out = m.select(np.flatnonzero(keep))
         if replace:
             new_index = np.cumsum(keep) - 1
             out = out.splice({int(new_index[i]): insts for i, insts in replace.items()})

@@ -77,22 +77,12 @@ def compact_ids(m: Module) -> Module:
     """Renumber ids 1..n in order of first appearance in the word stream."""
     if not m.id_pos.size:
         return m.with_header(bound=1)
-    remap, bound = compaction(m, None)
-    return m.select(None, remap=remap, bound=bound)
-
-
-def compaction(m: Module, keep: np.ndarray | None) -> tuple[np.ndarray, int]:
-    """The remap and bound of `compact_ids` for the module that keeps only the
-    instructions `keep` (a mask; None: all), in their order: one `select` can then drop
-    instructions and renumber at once."""
-    ids = m.words[m.id_pos if keep is None else m.id_pos[keep[m.id_inst]]]
-    if not ids.size:
-        return np.zeros(m.bound, dtype=np.uint32), 1
+    ids = m.words[m.id_pos]
     uniq, first = np.unique(ids, return_index=True)
     order = np.argsort(first, kind="stable")
     remap = np.zeros(max(m.bound, int(uniq[-1]) + 1), dtype=np.uint32)
     remap[uniq[order]] = np.arange(1, uniq.size + 1, dtype=np.uint32)
-    return remap, int(uniq.size) + 1
+    return m.select(None, remap=remap, bound=int(uniq.size) + 1)
 
 
 def flatten_decoration_groups(m: Module) -> Module:
