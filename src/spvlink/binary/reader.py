@@ -379,7 +379,7 @@ def _plans_of(words: Any, starts: Any, word_base: Any, inst_base: Any,
         guarded = np.zeros(todo.size, dtype=np.int32) - 1
         for hdr in unique(todo_heads).tolist():
             entry = _guarded.get(hdr)
-            if entry is None or len(entry[0]) != 1:
+            if entry is None or len(entry[0]) != 1 or hdr in _fixed:  # the memo decides first
                 continue
             rows = np.flatnonzero(todo_heads == hdr)
             values = words[starts[todo[rows]] + entry[0][0]]
