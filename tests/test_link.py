@@ -304,6 +304,32 @@ OpFunctionEnd
     assert_valid(r.module)  # type: ignore[arg-type]
 
 
+def test_input_problems_are_reported_together_in_order() -> None:
+    """Every disagreement between the inputs is reported at once: versions, missing
+    memory models, duplicate entry points, then differing memory models."""
+    ep = """
+OpCapability Shader
+OpMemoryModel Logical GLSL450
+OpEntryPoint GLCompute %main "main"
+OpExecutionMode %main LocalSize 1 1 1
+%void = OpTypeVoid
+%vfn = OpTypeFunction %void
+%main = OpFunction %void None %vfn
+%e = OpLabel
+OpReturn
+OpFunctionEnd
+"""
+    simple = ep.replace("OpMemoryModel Logical GLSL450", "OpMemoryModel Logical Simple")
+    m = asm(LIB, "nomodel.spv")
+    no_model = m.select([i for i in range(len(m)) if int(m.opcodes[i]) != 14])
+    with pytest.raises(LinkError) as info:
+        link([asm(ep, "a.spv", "spv1.5"), asm(simple, "b.spv", "spv1.3"), no_model])
+    assert [type(e).__name__ for e in info.value.errors] == [
+        "VersionMismatch", "LinkError", "LinkError", "ModelMismatch"]
+    assert "nomodel.spv has no OpMemoryModel" in str(info.value.errors[1])
+    assert "defined more than once" in str(info.value.errors[2])
+
+
 def test_id_overflow() -> None:
     m = asm(LIB, "huge.spv").with_header(bound=0x90000000)
     with pytest.raises(LinkError, match="more than fit in 32 bits"):

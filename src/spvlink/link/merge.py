@@ -45,19 +45,6 @@ def _check_inputs(modules: Sequence[Module], joined: Module, inst_base: np.ndarr
         has[owner] = True
         problems += [LinkError(f"{_name(modules[k], k)} has no OpMemoryModel")
                      for k in np.flatnonzero(~has).tolist()]
-    addressing, memory = words[starts[mm] + 1], words[starts[mm] + 2]
-    if mm.size and ((addressing != addressing[0]) | (memory != memory[0])).any():
-        models: dict[tuple[int, int], list[str]] = {}
-        for k, a, b in zip(owner.tolist(), addressing.tolist(), memory.tolist(), strict=True):
-            models.setdefault((a, b), []).append(_name(modules[k], k))
-        g = grammar()
-        notes = []
-        for (a, b), names in models.items():
-            an = g.operand_kinds["AddressingModel"].enumerants.get(a)
-            mn = g.operand_kinds["MemoryModel"].enumerants.get(b)
-            notes.append(f"{', '.join(names)}: {an.name if an else a} {mn.name if mn else b}")
-        problems.append(ModelMismatch("input modules use different addressing or memory models",
-                                      notes=notes))
     seen_entries: dict[tuple[int, str], str] = {}
     eps = np.flatnonzero(joined.opcodes == Op.EntryPoint)
     for i, k in zip(eps.tolist(), (np.searchsorted(inst_base, eps, side="right") - 1).tolist(),
@@ -72,6 +59,19 @@ def _check_inputs(modules: Sequence[Module], joined: Module, inst_base: np.ndarr
                                           f"defined by {_name(modules[k], k)}"]))
         else:
             seen_entries[key] = _name(modules[k], k)
+    addressing, memory = words[starts[mm] + 1], words[starts[mm] + 2]
+    if mm.size and ((addressing != addressing[0]) | (memory != memory[0])).any():
+        models: dict[tuple[int, int], list[str]] = {}
+        for k, a, b in zip(owner.tolist(), addressing.tolist(), memory.tolist(), strict=True):
+            models.setdefault((a, b), []).append(_name(modules[k], k))
+        g = grammar()
+        notes = []
+        for (a, b), names in models.items():
+            an = g.operand_kinds["AddressingModel"].enumerants.get(a)
+            mn = g.operand_kinds["MemoryModel"].enumerants.get(b)
+            notes.append(f"{', '.join(names)}: {an.name if an else a} {mn.name if mn else b}")
+        problems.append(ModelMismatch("input modules use different addressing or memory models",
+                                      notes=notes))
     if problems:
         raise _collect(problems)
     return max(versions)
