@@ -283,8 +283,7 @@ def test_missing_memory_model_names_the_file() -> None:
         link([asm(MAIN, "a.spv"), bad])
 
 
-def test_duplicate_entry_point_same_model_is_an_error() -> None:
-    ep = """
+EMPTY_COMPUTE_MAIN = """
 OpCapability Shader
 OpMemoryModel Logical GLSL450
 OpEntryPoint GLCompute %main "main"
@@ -296,6 +295,10 @@ OpExecutionMode %main LocalSize 1 1 1
 OpReturn
 OpFunctionEnd
 """
+
+
+def test_duplicate_entry_point_same_model_is_an_error() -> None:
+    ep = EMPTY_COMPUTE_MAIN
     with pytest.raises(LinkError, match='entry point "main" \\(GLCompute\\) is defined more than once'):
         link_asm(ep, ep)
     frag = ep.replace("GLCompute", "Fragment").replace("LocalSize 1 1 1", "OriginUpperLeft")
@@ -307,18 +310,7 @@ OpFunctionEnd
 def test_input_problems_are_reported_together_in_order() -> None:
     """Every disagreement between the inputs is reported at once: versions, missing
     memory models, duplicate entry points, then differing memory models."""
-    ep = """
-OpCapability Shader
-OpMemoryModel Logical GLSL450
-OpEntryPoint GLCompute %main "main"
-OpExecutionMode %main LocalSize 1 1 1
-%void = OpTypeVoid
-%vfn = OpTypeFunction %void
-%main = OpFunction %void None %vfn
-%e = OpLabel
-OpReturn
-OpFunctionEnd
-"""
+    ep = EMPTY_COMPUTE_MAIN
     simple = ep.replace("OpMemoryModel Logical GLSL450", "OpMemoryModel Logical Simple")
     m = asm(LIB, "nomodel.spv")
     no_model = m.select([i for i in range(len(m)) if int(m.opcodes[i]) != 14])
