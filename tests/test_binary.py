@@ -298,3 +298,9 @@ def test_batch_with_header_only_modules(small: bytes) -> None:
     assert [len(m) for m in mods] == [0, len(read(small)), 0, 0, len(read(small)), 0]
     assert [write(m) for m in mods] == [empty, small, empty, empty, small, empty]
     assert read_many([empty, empty], None)[1].words.size == 0
+
+
+def test_batch_mixing_byte_orders(small: bytes) -> None:
+    a, b = read_many([small, byteswap(small), small], None)[:2]
+    same_index(a, b)
+    assert write(b) == small
