@@ -277,14 +277,14 @@ def read_many(datas: Sequence[bytes | bytearray | memoryview],
     del st
     id_base = np.concatenate([[0], np.cumsum(id_count)])
     sections = _sections_of_many(opcodes, inst_base)
+    # Each module's id arrays count from its own first word and instruction.
+    id_pos -= np.repeat(word_base[:-1].astype(i32), id_count)
+    id_inst -= np.repeat(inst_base[:-1].astype(i32), id_count)
     out = []
     for k, h in enumerate(heads):
         i0, i1 = int(inst_base[k]), int(inst_base[k + 1])
         j0, j1 = int(id_base[k]), int(id_base[k + 1])
         w0 = int(word_base[k])
-        # Rebase this module's id arrays in place: they are views of the batch's arrays.
-        id_pos[j0:j1] -= w0
-        id_inst[j0:j1] -= i0
         out.append(Module(
             version=h.version, generator=h.generator, bound=h.bound, schema=h.schema,
             words=words[w0:int(word_base[k + 1])], starts=local_starts[i0:i1],
@@ -367,9 +367,14 @@ def _plans_of(words: Any, starts: Any, word_base: Any, inst_base: Any,
     head = words[starts]
     plans = _fixed_lookup(head)
     todo = np.flatnonzero(plans < 0)
-    if todo.size:
-        _, first = np.unique(head[todo], return_index=True)
-        for i in np.sort(todo[first]).tolist():
+    # Finding the distinct headers sorts them, and a cold memo lacks every header: look
+    # first among a few thousand instructions, which hold nearly every kind there is.
+    for sample_size in (_SAMPLE, None):
+        if not todo.size:
+            break
+        sample = todo[:sample_size]
+        _, first = np.unique(head[sample], return_index=True)
+        for i in np.sort(sample[first]).tolist():
             hdr = int(head[i])
             if (hdr & 0xFFFF) not in _ORDER_DEPENDENT:
                 batch.plan(i, hdr, quiet=True)
@@ -393,6 +398,9 @@ def _plans_of(words: Any, starts: Any, word_base: Any, inst_base: Any,
         plans[i] = p if p is not None else batch.plan(i, hdr)
     return plans
 
+
+# Instructions looked at first for headers the memo lacks (see `_plans_of`).
+_SAMPLE = 4096
 
 # Opcodes whose layout depends on instructions before them (the extended instruction
 # set an OpExtInst names): walked only in order.
