@@ -751,3 +751,15 @@ def test_console_script_flushes_everything_before_its_quick_exit(tmp_path: Path,
     assert out.read_text() == expected and len(expected) > 10_000
     assert run_cli("link", tmp_path / "missing.spv").returncode == 1
     assert run_cli("link", "--no-such-flag").returncode == 2
+
+
+@pytest.mark.parametrize("columns", [None, "0", "-3", "60", "wide"])
+def test_help_width_as_argparse_would_ask_shutil(columns: str | None,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    if columns is None:
+        monkeypatch.delenv("COLUMNS", raising=False)
+    else:
+        monkeypatch.setenv("COLUMNS", columns)
+    assert cli._terminal_columns() == shutil.get_terminal_size().columns
