@@ -133,7 +133,7 @@ OpFunctionEnd
         link_asm(main2, LIB, other)
     errs = info.value.errors
     assert [type(e) for e in errs] == [UnresolvedSymbol, UnresolvedSymbol]
-    assert str(errs[0]) == 'unresolved symbol "scale_add"'
+    assert errs[0].message == 'unresolved symbol "scale_add"'
     assert errs[0].notes == ["imported by m0.spv"]
     assert errs[1].notes == ["imported by m2.spv"]
 
@@ -153,8 +153,8 @@ def test_duplicate_export() -> None:
         link_asm(MAIN, LIB, LIB)
     errs = info.value.errors
     assert all(isinstance(e, DuplicateExport) for e in errs)
-    assert [str(e) for e in errs] == ['symbol "scale" is exported more than once',
-                                      'symbol "unused" is exported more than once']
+    assert [e.message for e in errs] == ['symbol "scale" is exported more than once',
+                                         'symbol "unused" is exported more than once']
     assert errs[0].notes == ["exported by m1.spv", "exported by m2.spv"]
 
 
@@ -168,7 +168,7 @@ def test_type_mismatch_prints_both_types() -> None:
         .replace("OpReturnValue %y", "OpReturnValue %uint_3")
     with pytest.raises(TypeMismatch) as info:
         link_asm(MAIN, lib_int)
-    assert str(info.value) == 'type mismatch for symbol "scale"'
+    assert info.value.message == 'type mismatch for symbol "scale"'
     assert info.value.notes == ["imported by m0.spv: fn(uint) -> uint",
                                 "defined by m1.spv: fn(int) -> uint"]
 
@@ -212,7 +212,7 @@ def test_parameter_decoration_mismatch() -> None:
     main2 = MAIN.replace('OpDecorate %gid BuiltIn', 'OpDecorate %p RelaxedPrecision\nOpDecorate %gid BuiltIn')
     with pytest.raises(DecorationMismatch) as info:
         link_asm(main2, LIB)
-    assert str(info.value) == ('decorations of symbol "scale" (parameter 0) differ between '
+    assert info.value.message == ('decorations of symbol "scale" (parameter 0) differ between '
                                'import and definition')
     assert info.value.notes == ["imported by m0.spv: RelaxedPrecision",
                                 "defined by m1.spv: no decorations"]

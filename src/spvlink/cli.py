@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import gc
 import os
+import re
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -44,14 +45,9 @@ def _err(text: str) -> None:
 
 
 def _diagnostic(level: str, message: str, notes: Sequence[str] = ()) -> None:
-    lines = str(message).splitlines() or [""]
-    out = [f"{level}: {lines[0]}"]
-    out += [f"  {ln}" if ln.strip() else "" for ln in lines[1:]]
-    for note in notes:
-        nlines = str(note).splitlines() or [""]
-        out.append(f"  = note: {nlines[0]}")
-        out += [f"          {ln}" for ln in nlines[1:]]
-    _err("\n".join(out))
+    from .errors import format_diagnostic
+
+    _err(_flag_spelling(format_diagnostic(level, message, notes)))
 
 
 def warn(message: str) -> None:
@@ -59,17 +55,39 @@ def warn(message: str) -> None:
 
 
 def report_error(exc: SpvError) -> None:
-    """rustc's shape: each error, notes below it, then the count when there were several."""
-    subs = list(getattr(exc, "errors", None) or [])
-    if not subs:
-        _diagnostic("error", exc.message, exc.notes)
-        return
-    for sub in subs:
-        _diagnostic("error", sub.message, [*sub.notes])
-    if exc.notes:
-        _diagnostic("note", "\n".join(exc.notes))
-    if len(subs) > 1:
-        _err(f"error: aborting due to {len(subs)} previous errors")
+    """rustc's shape: each error, notes below it, then the count when there were several
+    (`exc.diagnostics()`, the text `str(exc)` also gives), options spelled as flags."""
+    _err(_flag_spelling(exc.diagnostics()))
+
+
+# The parser of the running subcommand: its flags spell the options messages name.
+_ACTIVE_PARSER: list[argparse.ArgumentParser] = []
+_KEYWORD_OPTION = re.compile(r"\b([a-z][a-z0-9_]*)=(True|False|\"[^\"]*\"|'[^']*'|[\w.]+)")
+
+
+def _flag_spelling(text: str) -> str:
+    """Messages name options as the Python API spells them (`use_highest_version=True`);
+    the command line says its own flag instead (`--use-highest-version`)."""
+    if not _ACTIVE_PARSER or "=" not in text:
+        return text
+    flags: dict[str, tuple[argparse.Action, str]] = {}
+    for action in _ACTIVE_PARSER[-1]._actions:
+        longest = sorted(action.option_strings, key=len)[-1:]  # --output, not -o
+        for opt in longest:
+            flags.setdefault(action.dest, (action, opt))
+
+    def spell(m: re.Match[str]) -> str:
+        dest, value = m.group(1), m.group(2)
+        if dest not in flags:
+            return m.group(0)
+        action, opt = flags[dest]
+        if isinstance(action, argparse.BooleanOptionalAction):
+            return opt if value == "True" else "--no-" + opt.lstrip("-")
+        if isinstance(action, (argparse._StoreTrueAction, argparse._StoreFalseAction)):
+            return opt if value == str(action.const) else m.group(0)
+        return f"{opt} {value.strip(chr(34) + chr(39))}"
+
+    return _KEYWORD_OPTION.sub(spell, text)
 
 
 # ---------------------------------------------------------------------------------------
@@ -543,14 +561,27 @@ def cmd_info(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 # Entry point
 
 
+def _subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return dict(action.choices)
+    return {}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the `spvlink` command line on `argv` (default `sys.argv[1:]`); the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
     traceback = getattr(args, "traceback", False)
     from .errors import SpvError
 
+    # The subcommand's own parser: its usage goes with its errors, its flags name options.
+    commands = _subcommands(parser)
+    command_parser = commands.get(args.command, parser)
+    _ACTIVE_PARSER[:] = [commands.get("link" if args.command == "link-many" else args.command,
+                                      parser)]
     try:
-        return int(args.func(args, parser) or 0)
+        return int(args.func(args, command_parser) or 0)
     except SpvError as exc:
         if traceback:
             import traceback as tb

@@ -33,8 +33,8 @@ def _check_inputs(modules: Sequence[Module], joined: Module, inst_base: np.ndarr
         notes = [f"{_name(m, k)} is SPIR-V {_version_text(m.version)}"
                  for k, m in enumerate(modules)]
         problems.append(VersionMismatch(
-            "input modules have different SPIR-V versions (use --use-highest-version to "
-            "link them as the highest)", notes=notes))
+            "input modules have different SPIR-V versions (use_highest_version=True links "
+            "them at the highest)", notes=notes))
     words, starts = joined.words, joined.starts
     mm = np.flatnonzero(joined.opcodes == Op.MemoryModel)
     owner = np.searchsorted(inst_base, mm, side="right") - 1
