@@ -21,6 +21,7 @@ from .dedup import deduplicate
 from .finish import compact_ids, flatten_decoration_groups, metadata_keep
 from .interface import interface_replacements
 from .merge import merge
+from .preconditions import check_link_inputs
 from .split import entry_points, file_stems
 from .symbols import origin_namer, resolve
 
@@ -38,6 +39,7 @@ class LinkOptions(Options):
     compact_ids: bool = True
     module_output: str = "single"  # or "per-entry-point" ("multiple" is an alias)
     spirv_metadata: str = "none"  # "none", "name-variables" or "full"
+    # Read by the stage only (`choices.strips_debug`): the linker strips nothing for it.
     debuginfo: bool = False
     time_passes: bool = False  # fill LinkResult.timings with each pass's time
     # Called with ("post-merge" | "post-link" | "post-split:<entry>", module) when set.
@@ -81,6 +83,8 @@ def link(modules: Sequence[Module], options: LinkOptions | None = None) -> LinkR
 
 
 def _link(modules: Sequence[Module], options: LinkOptions, timer: StepTimer) -> LinkResult:
+    with timer("check inputs"):
+        check_link_inputs(modules)
     with timer("merge"):
         m, shifts = merge(modules, use_highest_version=options.use_highest_version,
                           generator=GENERATOR)
@@ -139,8 +143,7 @@ def _finish(m: Module, options: LinkOptions, timer: StepTimer, *, roots: list[in
     with timer("entry-point interfaces"):
         replace = interface_replacements(m, keep)
     with timer("strip metadata"):
-        keep = metadata_keep(m, keep, spirv_metadata=options.spirv_metadata,
-                             debuginfo=options.debuginfo)
+        keep = metadata_keep(m, keep, spirv_metadata=options.spirv_metadata)
         out = m.select(np.flatnonzero(keep))
         if replace:
             new_index = np.cumsum(keep) - 1

@@ -1,0 +1,134 @@
+"""What the link passes assume of every input module, checked up front and vectorised.
+
+The passes are written for structurally sound modules: deduplication's fixpoint needs each
+result id defined once (one id defined twice made it loop forever), the symbol tables read
+a function's parameters up to its `OpFunctionEnd`, and every table indexed by id needs ids
+below the bound. The reader checks the encoding of each instruction; these are the
+module-wide facts on top of it, as spirv-val states them ("ID %N has already been
+defined", "Missing OpFunctionEnd at end of module.", "Function inside function",
+"OpFunctionEnd without corresponding OpFunction"). One pass of numpy per module, no loop
+per instruction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from ..errors import LinkError
+from ..ir import Module
+from ..ir.module import opcode_facts
+from ..spec import Op
+
+
+def check_link_inputs(modules: Sequence[Module]) -> None:
+    """Raise `LinkError` naming the file for the first input the passes cannot take.
+
+    All modules are checked together (a big link has thousands of small ones): their
+    arrays are concatenated once and each check is a few numpy operations over all."""
+    import numpy as np
+
+    mods = [m for m in modules if len(m)]
+    if not mods:
+        return
+    n_inst = np.array([len(m) for m in mods], dtype=np.int64)
+    n_ids = np.array([m.id_pos.size for m in mods], dtype=np.int64)
+    inst_base = np.concatenate([[0], np.cumsum(n_inst)])
+    words, word_base = _shared_words(mods, np)
+    opcodes = np.concatenate([m.opcodes for m in mods])
+    starts = np.concatenate([m.starts for m in mods]) + np.repeat(word_base, n_inst)
+    inst_module = np.repeat(np.arange(len(mods)), n_inst)
+    problems: dict[int, str] = {}  # module -> its first problem
+
+    # Every id operand between 1 and its module's bound - 1: each module's smallest and
+    # largest id against its bound.
+    bounds = np.array([m.bound for m in mods], dtype=np.int64)
+    has_ids = np.flatnonzero(n_ids)
+    if has_ids.size:
+        id_pos = np.concatenate([m.id_pos for m in mods]) + np.repeat(word_base, n_ids)
+        ids = words[id_pos]
+        first_id = (np.cumsum(n_ids) - n_ids)[has_ids]
+        low = np.minimum.reduceat(ids, first_id)
+        high = np.maximum.reduceat(ids, first_id).astype(np.int64)
+        bad_module = has_ids[(low == 0) | (high >= bounds[has_ids])]
+        if bad_module.size:
+            k = int(bad_module[0])
+            m = mods[k]
+            local = m.words[m.id_pos]
+            j = int(np.argmax((local == 0) | (local >= m.bound)))
+            problems[k] = (f"instruction {int(m.id_inst[j])} uses id {int(local[j])}, which "
+                           f"is not between 1 and the bound {m.bound} - 1")
+
+    # Each result id defined once per module: sort (module, id) pairs, look at neighbours.
+    # Only the first problem of each check is described: all three lists are in module
+    # order, and the earliest module's problem is the one reported.
+    offset = opcode_facts().result_offset[opcodes]
+    defining = np.flatnonzero(offset > 0)
+    rid = words[starts[defining] + offset[defining]].astype(np.int64)
+    def_module = inst_module[defining]
+    id_base = np.cumsum(bounds) - bounds
+    if not problems and id_base[-1] + bounds[-1] <= 4 * words.size + 1024:
+        # Ids are below their bounds and the bounds are modest: one count per id.
+        counts = np.bincount(rid + id_base[def_module])
+        twice_ids = np.flatnonzero(counts > 1)
+        key = rid + id_base[def_module]
+        order = np.flatnonzero(np.isin(key, twice_ids[:1]))
+        twice = np.arange(min(order.size - 1, 1))
+    else:
+        key = (def_module.astype(np.int64) << 32) | rid
+        order = np.argsort(key, kind="stable")
+        twice = np.flatnonzero(key[order[1:]] == key[order[:-1]])
+    for j in twice[:1]:
+        first, second = int(defining[order[j]]), int(defining[order[j + 1]])
+        k = int(inst_module[first])
+        base = int(inst_base[k])
+        problems.setdefault(k, f"id {int(rid[order[j]])} is defined twice "
+                               f"(instructions {first - base} and {second - base})")
+
+    # OpFunction and OpFunctionEnd alternate in each module, starting with OpFunction and
+    # ending with OpFunctionEnd: then every function has exactly one end.
+    where = np.flatnonzero((opcodes == Op.Function) | (opcodes == Op.FunctionEnd))
+    if where.size:
+        ev_module = inst_module[where]
+        count = np.bincount(ev_module, minlength=len(mods))
+        rank = np.arange(where.size) - np.repeat(np.cumsum(count) - count, count)
+        is_start = opcodes[where] == Op.Function
+        for j in np.flatnonzero(is_start != (rank % 2 == 0))[:1]:
+            k, i = int(ev_module[j]), int(where[j] - inst_base[ev_module[j]])
+            if is_start[j]:
+                prev = int(where[j - 1] - inst_base[k])
+                what = (f"OpFunction at instruction {i} begins inside the function begun at "
+                        f"instruction {prev} (no OpFunctionEnd between them)")
+            else:
+                what = f"OpFunctionEnd at instruction {i} has no OpFunction before it"
+            problems.setdefault(k, what)
+        last = np.cumsum(count) - 1
+        for odd in np.flatnonzero(count % 2)[:1]:
+            k = int(odd)
+            i = int(where[last[k]] - inst_base[k])
+            problems.setdefault(k, f"the function begun at instruction {i} has no "
+                                        "OpFunctionEnd (missing OpFunctionEnd at end of module)")
+
+    if problems:
+        k = min(problems)
+        name = mods[k].source or f"input {modules.index(mods[k]) + 1}"
+        raise LinkError(f"{name}: malformed module: {problems[k]}")
+
+
+def _shared_words(mods: list[Module], np: Any) -> tuple[Any, Any]:
+    """One word array holding every module's words, and where each module's begin in it.
+    Modules read together are views into one array (`binary.read_many`): that array is
+    used as it is, saving a copy of every word of a big link."""
+    base = mods[0].words.base
+    if (isinstance(base, np.ndarray) and base.dtype == np.uint32 and base.ndim == 1
+            and base.flags.c_contiguous
+            and all(m.words.base is base and m.words.flags.c_contiguous for m in mods)):
+        origin = base.__array_interface__["data"][0]
+        offsets = np.array([m.words.__array_interface__["data"][0] - origin for m in mods],
+                           dtype=np.int64) // 4
+        return base, offsets
+    sizes = np.array([m.words.size for m in mods], dtype=np.int64)
+    return np.concatenate([m.words for m in mods]), np.cumsum(sizes) - sizes
+
+
+__all__ = ["check_link_inputs"]
