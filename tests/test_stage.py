@@ -125,27 +125,31 @@ def test_errors_raise(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("path", GVS[:3], ids=lambda p: p.name)
 def test_glslang_gvs_through_spirv_opt(tmp_path: Path, path: Path) -> None:
-    """The linker strips NonSemantic.Shader.DebugInfo.100 before spirv-opt sees the module,
-    so spirv-opt's --strip-debug does not crash on it."""
+    """link.rs: the linker strips nothing at `--spirv-metadata none`; spirv-opt's
+    EliminateDeadConstant + StripDebugInfo do, "if sess.opts.debuginfo == DebugInfo::None &&
+    cg_args.spirv_metadata == SpirvMetadata::None". spirv-opt 2025.5 crashes on glslang's
+    NonSemantic.Shader.DebugInfo.100 there: as link.rs ("spirv-opt failed, leaving as
+    unoptimized"), a warning and the unoptimised, still valid module."""
     assert "NonSemantic.Shader.DebugInfo.100" in spirv_dis(path.read_bytes())
-    res = run_stage([path], StageOptions(output=tmp_path / "o.spv", target_env="vulkan1.1"))
-    assert res.warnings == []
-    assert "spirv-opt" in [n for n, _ in res.timings]
-    assert "DebugInfo" not in spirv_dis((tmp_path / "o.spv").read_bytes())
+    out = tmp_path / "o.spv"
+    res = run_stage([path], StageOptions(output=out, target_env="vulkan1.1"))
+    if not res.warnings:  # a spirv-opt (or a native strip) that copes
+        assert "DebugInfo" not in spirv_dis(out.read_bytes())
+    else:
+        assert len(res.warnings) == 1
+        assert res.warnings[0].startswith(f"spirv-opt failed on {out}, keeping the "
+                                          "unoptimised module: spirv-opt was killed by SIG")
+        assert "--eliminate-dead-const --strip-debug" in res.warnings[0]
+    assert spirv_val(out.read_bytes(), "vulkan1.1") is None
 
 
-def test_spirv_opt_signal_keeps_unoptimised(tmp_path: Path,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make the linker keep glslang's debug info, so that spirv-opt 2025.5 really crashes on
-    --strip-debug: the stage warns and writes the unoptimised module."""
-    monkeypatch.setattr(spvlink.link, "metadata_keep", lambda m, keep, **kw: keep)
+def test_spirv_opt_signal_keeps_unoptimised(tmp_path: Path) -> None:
+    """link.rs: when the optimiser fails, "spirv-opt failed, leaving as unoptimized" is a
+    warning and the module is the unoptimised one."""
     path = SPV / "vec_add.gVS.spv"
     res = run_stage([path], StageOptions(output=tmp_path / "o.spv", validate=False))
     if not res.warnings:
         pytest.skip("this spirv-opt does not crash on -gVS input")
-    assert len(res.warnings) == 1
-    assert res.warnings[0].startswith(f"spirv-opt failed on {tmp_path / 'o.spv'}, keeping the "
-                                      "unoptimised module: spirv-opt was killed by SIG")
     plain = run_stage([path], StageOptions(output=tmp_path / "p.spv", spirv_opt=False,
                                            validate=False))
     assert (tmp_path / "o.spv").read_bytes() == (tmp_path / "p.spv").read_bytes()

@@ -19,3 +19,10 @@ def unknown(what: str, value: object, allowed: tuple[str, ...]) -> str | None:
 def module_output(value: str) -> str:
     """The canonical spelling of a module output (its alias resolved)."""
     return MODULE_OUTPUT_ALIASES.get(value, value)
+
+
+def strips_debug(debuginfo: bool, spirv_metadata: str) -> bool:
+    """Rust-GPU's `link.rs` rule: names and debug info are stripped (by spirv-opt's
+    EliminateDeadConstant + StripDebugInfo, in that order) only when debug info is off
+    and the metadata level is `none`; `-g` or any other level keeps them."""
+    return not debuginfo and spirv_metadata == "none"

@@ -92,8 +92,9 @@ class StageOptions(Options):
 
     @property
     def strips_debug(self) -> bool:
-        """Debug info off and no metadata kept: spirv-opt also strips what is left."""
-        return not self.debuginfo and self.spirv_metadata == "none"
+        """`link.rs`'s rule (`choices.strips_debug`): debug info off and metadata level
+        `none`, so spirv-opt strips names and debug info; nothing else strips them."""
+        return choices.strips_debug(self.debuginfo, self.spirv_metadata)
 
     def spirv_opt_reason(self) -> str | None:
         """Why spirv-opt runs (Rust-GPU's rule), or None when it does not."""

@@ -353,8 +353,8 @@ _OPT_LEVELS: dict[str, list[str]] = {
     "s": ["-Os"],
     "z": ["-Os"],
 }
-# Strip first, so constants only named by debug instructions become dead.
-_STRIP_PASSES = ["--strip-debug", "--eliminate-dead-const"]
+# In the order `link.rs` registers them: EliminateDeadConstant, then StripDebugInfo.
+_STRIP_PASSES = ["--eliminate-dead-const", "--strip-debug"]
 
 
 def optimizer_passes(level: str, *, strip: bool) -> list[str]:

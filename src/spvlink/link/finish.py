@@ -4,73 +4,30 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..grammar import DEBUG_INFO_SETS
-from ..ir import Instruction, Module, Operand, Section, decode_string
-from ..ir.layout import EXT_INST_OPCODES, LINE_OPCODES
+from ..ir import Instruction, Module, Operand, Section
 from ..ir.module import is_in
 from ..spec import Op
 
 
-def _debug_info_imports(m: Module) -> set[int]:
-    out = set()
-    for i in m.indices(Section.EXT_INST_IMPORT).tolist():
-        ws = m.inst_words(i)
-        if decode_string(ws[2:]) in DEBUG_INFO_SETS:
-            out.add(ws[1])
-    return out
+def metadata_keep(m: Module, keep: np.ndarray, *, spirv_metadata: str = "none") -> np.ndarray:
+    """`keep` (a keep-mask over m) less what the linker itself strips at a metadata level,
+    as Rust-GPU's linker does: only `name-variables` strips here (its `name_variables_pass`:
+    every OpName/OpMemberName but the OpNames of global variables, and every OpLine).
 
+    `none` and `full` keep everything: at `none` (without `-g`) the *stage* strips names and
+    debug info afterwards, by spirv-opt's EliminateDeadConstant + StripDebugInfo
+    (`choices.strips_debug`); `-g` keeps them.
 
-def metadata_keep(m: Module, keep: np.ndarray, *, spirv_metadata: str = "none",
-                  debuginfo: bool = False) -> np.ndarray:
-    """`keep` (a keep-mask over m) less the metadata to strip. `none`: names, and debug
-    information unless `debuginfo`; `name-variables`: all names but those of global
-    variables; `full`: nothing."""
-    if spirv_metadata == "full":
+    Needs: nothing. Guarantees: the kept names name kept ids when `keep` kept them."""
+    if spirv_metadata != "name-variables":
         return keep
     keep = keep.copy()
     names = np.flatnonzero(is_in(m.opcodes, [Op.Name, Op.MemberName]))
-    if spirv_metadata == "name-variables":
-        glob_vars = m.result_ids[(m.opcodes == Op.Variable) & (m.sections == int(Section.GLOBAL))]
-        targets = m.words[m.starts[names] + 1].astype(np.int64)
-        keep[names] &= is_in(targets, glob_vars) & (m.opcodes[names] == Op.Name)
-    else:
-        keep[names] = False
-    if not debuginfo:
-        debug_ops = [Op.String, Op.Source, Op.SourceContinued, Op.SourceExtension,
-                     Op.ModuleProcessed, *LINE_OPCODES]
-        dropped_strings = (m.opcodes == Op.String) & keep
-        keep[is_in(m.opcodes, debug_ops)] = False
-        sets = _debug_info_imports(m)
-        if sets:
-            ext = np.flatnonzero(is_in(m.opcodes, list(EXT_INST_OPCODES)))
-            set_ids = m.words[m.starts[ext] + 3].astype(np.int64)
-            keep[ext[is_in(set_ids, list(sets))]] = False
-            imports = m.indices(Section.EXT_INST_IMPORT)
-            keep[imports[is_in(m.result_ids[imports], list(sets))]] = False
-            # NonSemantic debug info needs its extension only while some remains.
-            if not _other_nonsemantic(m, sets, keep):
-                for i in m.indices(Section.EXTENSION).tolist():
-                    if decode_string(m.inst_words(i)[1:]) == "SPV_KHR_non_semantic_info":
-                        keep[i] = False
-        # An OpString that something kept still names (a DebugPrintf format, another
-        # non-semantic set's operand) stays.
-        strings = np.flatnonzero(dropped_strings)
-        if strings.size:
-            uses = keep[m.id_inst] & ~m.id_is_result
-            used = np.zeros(m.bound, dtype=bool)
-            used[m.words[m.id_pos[uses]]] = True
-            keep[strings] = used[m.result_ids[strings]]
+    glob_vars = m.result_ids[(m.opcodes == Op.Variable) & (m.sections == int(Section.GLOBAL))]
+    targets = m.words[m.starts[names] + 1].astype(np.int64)
+    keep[names] &= is_in(targets, glob_vars) & (m.opcodes[names] == Op.Name)
+    keep[m.opcodes == Op.Line] = False
     return keep
-
-
-def _other_nonsemantic(m: Module, stripped: set[int], keep: np.ndarray) -> bool:
-    for i in m.indices(Section.EXT_INST_IMPORT).tolist():
-        if not keep[i]:
-            continue
-        ws = m.inst_words(i)
-        if ws[1] not in stripped and decode_string(ws[2:]).startswith("NonSemantic."):
-            return True
-    return False
 
 
 def compact_ids(m: Module) -> Module:
