@@ -10,11 +10,15 @@ APT_PACKAGES := glslc glslang-tools clang-14 llvm-spirv-14 mesa-vulkan-drivers l
 all: test
 
 $(VENV)/.installed: pyproject.toml
-	$(MAKE) apt
+	@$(MAKE) --no-print-directory apt
+	@echo "== creating the virtual environment $(VENV) ($(PYTHON) -m venv)"
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test]'
+	@echo "== upgrading pip"
+	$(BIN)/pip install --progress-bar off --upgrade pip
+	@echo "== installing spvlink and its test tools into $(VENV) (about 20 s)"
+	$(BIN)/pip install --progress-bar off -e '.[test]'
 	touch $@
+	@echo "== set-up done: run spvlink as $(BIN)/spvlink, or after '. $(BIN)/activate' as spvlink"
 
 setup: $(VENV)/.installed
 
@@ -22,12 +26,15 @@ apt:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  sudo=""; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
-	  echo "installing Debian packages:$$missing"; \
+	  echo "== installing Debian packages:$$missing"; \
 	  $$sudo apt-get update -q && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q $$missing; \
+	else \
+	  echo "== Debian packages present: $(APT_PACKAGES)"; \
 	fi
 
 demo: setup
 	$(BIN)/python tools/demo.py
+	@echo "== the linked modules are in demo-out/; spvlink is $(BIN)/spvlink ('. $(BIN)/activate' puts it on PATH)"
 
 lint: setup
 	$(BIN)/ruff check src tests tools bench
