@@ -14,86 +14,171 @@ This is the chokepoint where low-level failures become `ParseError`s."""
 
 from __future__ import annotations
 
+import threading
 from array import array
 from collections.abc import Sequence
 from typing import Any
 
+from .._words import (
+    HEADER_WORDS,
+    MAGIC,
+    MAGIC_SWAPPED,
+    bound_error,
+    opcode_of,
+    version_error,
+    word_count_of,
+)
 from ..errors import ParseError
 from ..grammar import OperandKind, grammar
-from ..grammar.walk import WalkContext, WalkError, walk
-from ..ir.layout import Section
+from ..grammar.walk import WalkError, literal_words, walk
+from ..ir.context import DecodeContext
+from ..ir.layout import (
+    EXT_INST_OPCODES,
+    NUMERIC_TYPE_OPCODES,
+    TYPED_LITERAL_OPCODES,
+    Section,
+    Word,
+)
 from ..ir.module import (
-    MAGIC,
     Module,
-    ModuleFacts,
     compute_sections,
     is_in,
     opcode_facts,
     unique,
 )
-from ..spec import Op
+from ..spec import Decoration, Op
 
-HEADER_WORDS = 5
-MAX_MINOR = 6
-
-# Process-wide memo of layouts. A plan is (id offsets, enum checks, string span); a check
-# is (word offset, operand kind) for an enum value that must be known but does not change
-# the layout; the span (first, end) covers one string that must end exactly at `end`.
-# Checks and spans are verified after the loop, for all instructions at once.
+# A plan is (id offsets, enum checks, string span); a check is (word offset, operand kind)
+# for an enum value that must be known but does not change the layout; the span (first,
+# end) covers one string that must end exactly at `end`. Checks and spans are verified
+# after the loop, for all instructions at once.
 _Plan = tuple[tuple[int, ...], tuple[tuple[int, str], ...], tuple[int, ...]]
-_plans: list[_Plan] = []
-_plan_index: dict[_Plan, int] = {}
-# header word -> plan, for instructions whose layout the header alone decides
-_fixed: dict[int, int] = {}
-# header word (or ext-inst key) -> (dep offsets, {dep values: plan})
-_guarded: dict[Any, tuple[tuple[int, ...], dict[tuple[int, ...], int]]] = {}
-_plan_arrays: tuple[int, Any, Any, Any] | None = None
-_plan_meta_cache: tuple[int, Any, Any, Any, Any] | None = None
 
-_WIDTH_OPS = (Op.TypeInt, Op.TypeFloat)
-_CONSTANT_OPS = (Op.Constant, Op.SpecConstant)
-_EXT_INST_OPS = (Op.ExtInst, Op.ExtInstWithForwardRefsKHR)
-# Layout fixed by the header, but the literal width comes from the result type: checked
-# for all such instructions at once after the loop.
-_WIDTH_CHECKED = frozenset(_CONSTANT_OPS)
+# Header word -> plan for `_PlanMemo.fixed` as a table, for all instructions at once:
+# indexed by opcode slot and word count (below 64: longer instructions are rare); -1
+# where not known.
+_TABLE_WORDS = 64
 
 
-def _intern(offsets: list[int], checks: list[tuple[int, OperandKind]] | tuple = (),
-            span: tuple[int, ...] = ()) -> int:
-    key: _Plan = (tuple(offsets), tuple((off, kind.kind) for off, kind in checks), span)
-    idx = _plan_index.get(key)
-    if idx is None:
-        idx = len(_plans)
-        _plans.append(key)
-        _plan_index[key] = idx
-    return idx
+class _PlanMemo:
+    """The process-wide memo of instruction layouts ("plans"), shared by every read.
+
+    Invariants:
+    - `plans` only grows; a plan's number is its index: `index[plans[k]] == k`.
+    - Every number stored in `fixed`, `guarded` and `fixed_table` indexes `plans`.
+    - `fixed[hdr]`: the plan of every instruction with header word `hdr` (the header
+      alone decides its layout); `fixed_table`, once made, holds the same for headers of
+      known opcodes with fewer than `_TABLE_WORDS` words (-1 where none is known).
+    - `guarded[key] = (deps, sub)`: an instruction with that key (its header word, or for
+      `OpExtInst` (set name, instruction number, header)) has the plan
+      `sub[values of its words at offsets deps]` where that entry exists.
+    - The arrays of `tables()` and `meta()` describe at least every plan that existed
+      when they were asked for (rebuilt when `plans` has grown).
+    Writers hold `lock`. Readers need not: list and dict reads are atomic, and an entry
+    missed while another thread adds it only sends an instruction to the walk.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.plans: list[_Plan] = []
+        self.index: dict[_Plan, int] = {}
+        self.fixed: dict[int, int] = {}
+        self.guarded: dict[Any, tuple[tuple[int, ...], dict[tuple[int, ...], int]]] = {}
+        self.fixed_table: Any = None
+        self._tables: tuple[int, Any, Any, Any] | None = None
+        self._meta: tuple[int, Any, Any, Any, Any] | None = None
+
+    def intern(self, offsets: Sequence[int],
+               checks: Sequence[tuple[int, OperandKind]] = (),
+               span: tuple[int, ...] = ()) -> int:
+        key: _Plan = (tuple(offsets), tuple((off, kind.kind) for off, kind in checks), span)
+        idx = self.index.get(key)
+        if idx is None:
+            with self.lock:
+                idx = self.index.get(key)
+                if idx is None:
+                    idx = len(self.plans)
+                    self.plans.append(key)
+                    self.index[key] = idx
+        return idx
+
+    def remember_fixed(self, hdr: int, plan: int) -> None:
+        with self.lock:
+            self.fixed[hdr] = plan
+            if self.fixed_table is not None:
+                key = _table_key(hdr)
+                if key is not None:
+                    self.fixed_table[key] = plan
+
+    def remember_guarded(self, key: Any, deps: tuple[int, ...], values: tuple[int, ...],
+                         plan: int) -> None:
+        """Remember `plan` for `key` and these dep values; a key whose deps changed
+        starts a new table (the old one described other offsets)."""
+        with self.lock:
+            entry = self.guarded.get(key)
+            if entry is None or entry[0] != deps:
+                entry = (deps, {})
+                self.guarded[key] = entry
+            entry[1][values] = plan
+
+    def fixed_lookup(self, head: Any) -> Any:
+        """Plans (int32) of instructions whose header alone decides; -1 for the others."""
+        import numpy as np
+
+        facts = opcode_facts()
+        table = self.fixed_table
+        if table is None:
+            with self.lock:
+                table = np.full(facts.n_known * _TABLE_WORDS, -1, dtype=np.int32)
+                for hdr, plan in self.fixed.items():
+                    key = _table_key(hdr)
+                    if key is not None:
+                        table[key] = plan
+                self.fixed_table = table
+        slot = facts.slot[head & 0xFFFF]
+        wc = (head >> 16).astype(np.int32)
+        in_table = (slot >= 0) & (wc < _TABLE_WORDS)
+        # a key with no words is never a header: its entry stays -1
+        keys = np.where(in_table, slot * _TABLE_WORDS + wc, 0)
+        return table[keys]
+
+    def tables(self) -> tuple[Any, Any, Any]:
+        """(lengths, first offset index, flat offsets) of all plans."""
+        import numpy as np
+
+        cached = self._tables
+        plans = self.plans
+        if cached is None or cached[0] != len(plans):
+            n = len(plans)
+            lengths = np.array([len(p[0]) for p in plans[:n]], dtype=np.int64)
+            plan_start = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+            flat = np.array([o for p in plans[:n] for o in p[0]], dtype=np.int64)
+            cached = self._tables = (n, lengths, plan_start, flat)
+        return cached[1], cached[2], cached[3]
+
+    def meta(self) -> tuple[Any, Any, Any, Any]:
+        """Per plan: has enum checks, has a string span, span first, span end."""
+        import numpy as np
+
+        cached = self._meta
+        plans = self.plans
+        if cached is None or cached[0] != len(plans):
+            n = len(plans)
+            has_checks = np.array([bool(p[1]) for p in plans[:n]], dtype=bool)
+            has_span = np.array([bool(p[2]) for p in plans[:n]], dtype=bool)
+            first = np.array([p[2][0] if p[2] else 0 for p in plans[:n]], dtype=np.int64)
+            end = np.array([p[2][1] if p[2] else 0 for p in plans[:n]], dtype=np.int64)
+            cached = self._meta = (n, has_checks, has_span, first, end)
+        return cached[1:]
 
 
-def _plan_tables() -> tuple[Any, Any, Any]:
-    """(lengths, first offset index, flat offsets) of all plans; rebuilt when plans grow."""
-    global _plan_arrays
-    import numpy as np
-
-    if _plan_arrays is None or _plan_arrays[0] != len(_plans):
-        lengths = np.array([len(p[0]) for p in _plans], dtype=np.int64)
-        plan_start = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
-        flat = np.array([o for p in _plans for o in p[0]], dtype=np.int64)
-        _plan_arrays = (len(_plans), lengths, plan_start, flat)
-    return _plan_arrays[1], _plan_arrays[2], _plan_arrays[3]
+def _table_key(hdr: int) -> int | None:
+    slot = int(opcode_facts().slot[opcode_of(hdr)])
+    wc = word_count_of(hdr)
+    return slot * _TABLE_WORDS + wc if slot >= 0 and wc < _TABLE_WORDS else None
 
 
-def _plan_meta() -> tuple[Any, Any, Any, Any]:
-    """Per plan: has enum checks, has a string span, span first, span end."""
-    global _plan_meta_cache
-    import numpy as np
-
-    if _plan_meta_cache is None or _plan_meta_cache[0] != len(_plans):
-        has_checks = np.array([bool(p[1]) for p in _plans], dtype=bool)
-        has_span = np.array([bool(p[2]) for p in _plans], dtype=bool)
-        first = np.array([p[2][0] if p[2] else 0 for p in _plans], dtype=np.int64)
-        end = np.array([p[2][1] if p[2] else 0 for p in _plans], dtype=np.int64)
-        _plan_meta_cache = (len(_plans), has_checks, has_span, first, end)
-    return _plan_meta_cache[1:]
+_MEMO = _PlanMemo()
 
 
 def _zero_byte(words: Any) -> Any:
@@ -113,7 +198,7 @@ def _first_bad(words: Any, starts: Any, sizes: Any, opcodes: Any, plan_of: Any,
 
     if not plan_of.size:
         return None
-    has_checks, has_span, span_first, span_end = _plan_meta()
+    has_checks, has_span, span_first, span_end = _MEMO.meta()
     g = grammar()
     bad: list[int] = []
     sel = np.flatnonzero(has_checks[plan_of])
@@ -121,7 +206,7 @@ def _first_bad(words: Any, starts: Any, sizes: Any, opcodes: Any, plan_of: Any,
         sel_plans = plan_of[sel]
         for p in unique(sel_plans).tolist():
             rows = sel[sel_plans == p]
-            for off, kind_name in _plans[p][1]:
+            for off, kind_name in _MEMO.plans[p][1]:
                 kind = g.operand_kinds[kind_name]
                 values = words[starts[rows] + off]
                 if kind.is_bit_enum:
@@ -151,45 +236,6 @@ def _first_bad(words: Any, starts: Any, sizes: Any, opcodes: Any, plan_of: Any,
     return min(bad) if bad else _bad_constant(words, starts, sizes, opcodes, scope)
 
 
-class _State:
-    """Per-read facts that later instructions depend on, gathered lazily: only OpSwitch
-    and a malformed constant need the types of earlier instructions."""
-
-    def __init__(self, words: Any, starts: Sequence[int]) -> None:
-        self.words = words  # this module's words (numpy)
-        self.starts = starts  # its instruction starts, as far as known
-        self.facts = ModuleFacts()
-        self.scanned = 0
-
-    def observe(self, ws: Sequence[int]) -> None:
-        self.facts.observe(ws)
-
-    def _scan(self) -> None:
-        w = self.words
-        for s in self.starts[self.scanned:]:
-            s = int(s)
-            self.facts.observe(w[s:s + (int(w[s]) >> 16)].tolist())
-        self.scanned = len(self.starts)
-
-    def type_width(self, type_id: int) -> int | None:
-        if type_id not in self.facts.widths:
-            self._scan()
-        return self.facts.widths.get(type_id)
-
-    def value_width(self, value: int) -> int | None:
-        if value not in self.facts.value_type:
-            self._scan()
-        t = self.facts.value_type.get(value)
-        return None if t is None else self.type_width(t)
-
-    def ext_set_name(self, set_id: int) -> str | None:
-        return self.facts.ext.get(set_id)
-
-    def context(self) -> WalkContext:
-        return WalkContext(type_width=self.type_width, value_width=self.value_width,
-                           ext_set_name=self.ext_set_name)
-
-
 class _Header:
     """A module's header fields and its words after the header, in host byte order."""
 
@@ -210,16 +256,19 @@ class _Header:
         magic = int(arr[0])
         if magic == MAGIC:
             arr = arr.astype(np.uint32, copy=False)  # a read-only view on little-endian hosts
-        elif magic == 0x03022307:
+        elif magic == MAGIC_SWAPPED:
             arr = arr.byteswap().astype(np.uint32)
         else:
             raise ParseError(f"bad magic number {magic:#010x}", offset=0)
         version = int(arr[1])
-        major, minor = (version >> 16) & 0xFF, (version >> 8) & 0xFF
-        if version & 0xFF0000FF or major != 1 or minor > MAX_MINOR:
-            raise ParseError(f"unknown SPIR-V version word {version:#010x}", offset=4)
+        problem = version_error(version)
+        if problem is not None:
+            raise ParseError(problem, offset=4)
         self.version, self.generator = version, int(arr[2])
         self.bound, self.schema = int(arr[3]), int(arr[4])
+        problem = bound_error(self.bound)
+        if problem is not None:
+            raise ParseError(problem, offset=12)
         self.words = arr[HEADER_WORDS:]
 
 
@@ -265,7 +314,7 @@ def read_many(datas: Sequence[bytes | bytearray | memoryview],
     del head
     id_pos, id_inst = _expand_ids(st, plans_arr)
     id_count = np.bincount(np.repeat(np.arange(len(heads), dtype=i32), n_inst),
-                           weights=_plan_tables()[0][plans_arr],
+                           weights=_MEMO.tables()[0][plans_arr],
                            minlength=len(heads)).astype(np.int64)
     bounds = np.array([h.bound for h in heads], dtype=np.uint32)
     bad_ids = _first_bad_id(words, id_pos, np.repeat(bounds, id_count)) is not None
@@ -365,7 +414,7 @@ def _plans_of(words: Any, starts: Any, word_base: Any, inst_base: Any,
 
     batch = _Batch(words, starts, word_base, inst_base, srcs)
     head = words[starts]
-    plans = _fixed_lookup(head)
+    plans = _MEMO.fixed_lookup(head)
     todo = np.flatnonzero(plans < 0)
     # Finding the distinct headers sorts them, and a cold memo lacks every header: look
     # first among a few thousand instructions, which hold nearly every kind there is.
@@ -378,13 +427,13 @@ def _plans_of(words: Any, starts: Any, word_base: Any, inst_base: Any,
             hdr = int(head[i])
             if (hdr & 0xFFFF) not in _ORDER_DEPENDENT:
                 batch.plan(i, hdr, quiet=True)
-        todo = _still_unknown(plans, todo, _fixed_lookup(head[todo]))
+        todo = _still_unknown(plans, todo, _MEMO.fixed_lookup(head[todo]))
     if todo.size:
         todo_heads = head[todo]
         guarded = np.zeros(todo.size, dtype=np.int32) - 1
         for hdr in unique(todo_heads).tolist():
-            entry = _guarded.get(hdr)
-            if entry is None or len(entry[0]) != 1 or hdr in _fixed:  # the memo decides first
+            entry = _MEMO.guarded.get(hdr)
+            if entry is None or len(entry[0]) != 1 or hdr in _MEMO.fixed:  # the memo decides first
                 continue
             rows = np.flatnonzero(todo_heads == hdr)
             values = words[starts[todo[rows]] + entry[0][0]]
@@ -394,7 +443,7 @@ def _plans_of(words: Any, starts: Any, word_base: Any, inst_base: Any,
                     guarded[rows[values == v]] = p
         todo = _still_unknown(plans, todo, guarded)
     for i, hdr in zip(todo.tolist(), head[todo].tolist(), strict=True):
-        p = _fixed.get(hdr)
+        p = _MEMO.fixed.get(hdr)
         plans[i] = p if p is not None else batch.plan(i, hdr)
     return plans
 
@@ -404,7 +453,7 @@ _SAMPLE = 4096
 
 # Opcodes whose layout depends on instructions before them (the extended instruction
 # set an OpExtInst names): walked only in order.
-_ORDER_DEPENDENT = frozenset({Op.ExtInstImport, *_EXT_INST_OPS})
+_ORDER_DEPENDENT = frozenset({Op.ExtInstImport, *EXT_INST_OPCODES})
 
 
 def _still_unknown(plans: Any, todo: Any, found: Any) -> Any:
@@ -421,7 +470,7 @@ class _Batch:
                  srcs: Sequence[str | None]) -> None:
         self.words, self.starts = words, starts
         self.word_base, self.inst_base, self.srcs = word_base, inst_base, srcs
-        self.states: dict[int, _State] = {}
+        self.states: dict[int, DecodeContext] = {}
 
     def plan(self, i: int, hdr: int, quiet: bool = False) -> int:
         """Walk instruction `i`; `quiet`: a trial ahead of order, errors come later."""
@@ -433,7 +482,7 @@ class _Batch:
         if state is None:
             module_words = self.words[w0:int(self.word_base[k + 1])]
             local = self.starts[i0:int(self.inst_base[k + 1])] - w0
-            state = self.states[k] = _State(module_words, local)
+            state = self.states[k] = DecodeContext.over(module_words, local)
         s = int(self.starts[i])
         try:
             return _slow(hdr, self.words[s:s + (hdr >> 16)].tolist(), s - w0, i - i0, state)
@@ -442,49 +491,6 @@ class _Batch:
                 return -1
             exc.source = self.srcs[k]
             raise
-
-
-# Header word -> plan for the `_fixed` memo as a table, for all instructions at once:
-# indexed by opcode slot and word count (below 64: longer instructions are rare); -1
-# where not known.
-_TABLE_WORDS = 64
-_fixed_table: Any = None
-
-
-def _table_key(hdr: int) -> int | None:
-    slot = int(opcode_facts().slot[hdr & 0xFFFF])
-    wc = hdr >> 16
-    return slot * _TABLE_WORDS + wc if slot >= 0 and wc < _TABLE_WORDS else None
-
-
-def _remember_fixed(hdr: int, plan: int) -> None:
-    _fixed[hdr] = plan
-    if _fixed_table is not None:
-        key = _table_key(hdr)
-        if key is not None:
-            _fixed_table[key] = plan
-
-
-def _fixed_lookup(head: Any) -> Any:
-    """Plans (int32) of instructions whose header alone decides; -1 for the others."""
-    global _fixed_table
-    import numpy as np
-
-    facts = opcode_facts()
-    slots, n_slots = facts.slot, facts.n_known
-    if _fixed_table is None:
-        table = np.full(n_slots * _TABLE_WORDS, -1, dtype=np.int32)
-        for hdr, plan in _fixed.items():
-            key = _table_key(hdr)
-            if key is not None:
-                table[key] = plan
-        _fixed_table = table
-    slot = slots[head & 0xFFFF]
-    wc = (head >> 16).astype(np.int32)
-    in_table = (slot >= 0) & (wc < _TABLE_WORDS)
-    # a key with no words is never a header: its entry stays -1
-    keys = np.where(in_table, slot * _TABLE_WORDS + wc, 0)
-    return _fixed_table[keys]
 
 
 def _read_exactly(datas: Sequence[bytes | bytearray | memoryview],
@@ -525,14 +531,14 @@ def _walk_instructions(words: Any) -> tuple[array, array]:
     n = len(lst)
     starts = array("q")
     plans = array("q")
-    state = _State(words, starts)
-    fixed_get = _fixed.get
+    state = DecodeContext.over(words, starts)
+    fixed_get = _MEMO.fixed.get
     pos = 0
     while pos < n:
         hdr = lst[pos]
         p = fixed_get(hdr)
         if p is None:
-            p = _slow(hdr, lst[pos:pos + (hdr >> 16)], pos, len(starts), state)
+            p = _slow(hdr, lst[pos:pos + word_count_of(hdr)], pos, len(starts), state)
         starts.append(pos)
         plans.append(p)
         pos += hdr >> 16
@@ -571,7 +577,7 @@ def _expand_ids(starts: Any, plan_of: Any) -> tuple[Any, Any]:
 
     # int32 throughout: the Module stores these as int32, and a big batch has millions.
     i32 = np.int32
-    lengths, plan_start, flat = _plan_tables()
+    lengths, plan_start, flat = _MEMO.tables()
     k = lengths[plan_of].astype(i32) if plan_of.size else np.zeros(0, i32)
     total = int(k.sum())
     if total == 0:
@@ -589,11 +595,11 @@ def _expand_ids(starts: Any, plan_of: Any) -> tuple[Any, Any]:
 def _fail_at(words: Any, starts: Sequence[int], index: int) -> ParseError:
     """Walk one instruction the vectorised checks flagged, for the precise error."""
     start = starts[index]
-    ws = words[start:start + (int(words[start]) >> 16)].tolist()
-    opcode = ws[0] & 0xFFFF
+    ws = words[start:start + word_count_of(int(words[start]))].tolist()
+    opcode = opcode_of(ws[0])
     g = grammar()
     try:
-        walk(ws, _State(words, starts[:index]).context())
+        walk(ws, DecodeContext.over(words, starts).at(index))
     except WalkError as exc:
         return ParseError(exc.message, offset=(HEADER_WORDS + start + exc.word) * 4,
                           index=index, opname=g.opname(opcode))
@@ -603,32 +609,38 @@ def _fail_at(words: Any, starts: Sequence[int], index: int) -> ParseError:
 
 def _bad_constant(words: Any, starts: Any, sizes: Any, opcodes: Any,
                   scope: Any = None) -> int | None:
-    """Index of the first OpConstant/OpSpecConstant whose width disagrees with its type.
+    """Index of the first OpConstant/OpSpecConstant whose word count disagrees with its
+    type's width, or whose type is not an OpTypeInt/OpTypeFloat defined before it (the
+    first definition counts, as in `DecodeContext`).
 
     `scope` numbers the module of each instruction when several are checked at once, so
     that ids are looked up in their own module.
     """
     import numpy as np
 
-    consts = np.flatnonzero((opcodes == Op.Constant) | (opcodes == Op.SpecConstant))
+    consts = np.flatnonzero(is_in(opcodes, list(TYPED_LITERAL_OPCODES)))
     if not consts.size:
         return None
-    types = np.flatnonzero(is_in(opcodes, list(_WIDTH_OPS)))
-    type_ids = words[starts[types] + 1].astype(np.int64)
-    rtype = words[starts[consts] + 1].astype(np.int64)
+    types = np.flatnonzero(is_in(opcodes, list(NUMERIC_TYPE_OPCODES)))
+    type_ids = words[starts[types] + Word.TYPE_RESULT].astype(np.int64)
+    rtype = words[starts[consts] + Word.RESULT_TYPE].astype(np.int64)
     if scope is not None:
         type_ids = type_ids + (scope[types] << 32)
         rtype = rtype + (scope[consts] << 32)
-    order = np.argsort(type_ids)
+    # A stable sort keeps each id's first definition first among its equals.
+    order = np.argsort(type_ids, kind="stable")
     type_ids = type_ids[order]
-    type_widths = words[starts[types] + 2].astype(np.int64)[order]
+    type_at = types[order]
+    type_widths = words[starts[type_at] + Word.TYPE_WIDTH].astype(np.int64)
     if type_ids.size:
         at = np.minimum(np.searchsorted(type_ids, rtype), type_ids.size - 1)
-        w = np.where(type_ids[at] == rtype, type_widths[at], 0)
+        found = (type_ids[at] == rtype) & (type_at[at] < consts)
+        w = np.where(found, type_widths[at], 0)
     else:
+        found = np.zeros(rtype.size, dtype=bool)
         w = np.zeros(rtype.size, dtype=np.int64)
-    expected = np.where(w > 32, 5, 4)
-    bad = (w == 0) | (sizes[consts] != expected)
+    expected = Word.CONSTANT_VALUE + literal_words(w)
+    bad = ~found | (sizes[consts] != expected)
     if bad.any():
         return int(consts[np.argmax(bad)])
     return None
@@ -656,8 +668,8 @@ def _check_ids(words: Any, id_pos: Any, id_inst: Any, opcodes: Any, bound: int) 
                          opname=grammar().opname(int(opcodes[i])))
 
 
+# The commonest string-bearing instructions, planned without the walk (`_string_fast`).
 _STRING_FAST = frozenset({Op.Name, Op.MemberName, Op.Decorate})
-_LINKAGE_ATTRIBUTES = 41
 
 
 def _string_fast(ws: list[int], opcode: int, hdr: int) -> int | None:
@@ -665,29 +677,34 @@ def _string_fast(ws: list[int], opcode: int, hdr: int) -> int | None:
     string's extent follows from the word count) and checked after the loop; None sends
     an instruction that does not fit to the walk."""
     wc = len(ws)
+    memo = _MEMO
     if opcode == Op.Name and wc >= 3:
-        p = _intern([1], span=(2, wc))
+        p = memo.intern([Word.NAME_TARGET], span=(Word.NAME_STRING, wc))
     elif opcode == Op.MemberName and wc >= 4:
-        p = _intern([1], span=(3, wc))
-    elif opcode == Op.Decorate and wc >= 5 and ws[2] == _LINKAGE_ATTRIBUTES:
+        p = memo.intern([Word.NAME_TARGET], span=(Word.MEMBER_NAME_STRING, wc))
+    elif (opcode == Op.Decorate and wc >= 5
+          and ws[Word.DECORATION] == Decoration.LinkageAttributes):
         # OpDecorate %target LinkageAttributes "name" LinkageType
-        p = _intern([1], [(wc - 1, grammar().operand_kinds["LinkageType"])], (3, wc - 1))
-        entry = _guarded.setdefault(hdr, ((2,), {}))
-        if entry[0] == (2,):
-            entry[1][(_LINKAGE_ATTRIBUTES,)] = p
+        p = memo.intern([Word.NAME_TARGET],
+                        [(wc - 1, grammar().operand_kinds["LinkageType"])],
+                        (Word.DECORATION_ARGS, wc - 1))
+        entry = memo.guarded.get(hdr)
+        if entry is None or entry[0] == (Word.DECORATION,):
+            memo.remember_guarded(hdr, (Word.DECORATION,), (Decoration.LinkageAttributes,), p)
         return p
     else:
         return None
-    _remember_fixed(hdr, p)
+    memo.remember_fixed(hdr, p)
     return p
 
 
-def _slow(hdr: int, ws: list[int], pos: int, index: int, state: _State) -> int:
+def _slow(hdr: int, ws: list[int], pos: int, index: int, state: DecodeContext) -> int:
     """Decode an instruction the fixed memo does not cover (`ws`: its words, as many as
-    the module has); returns its plan."""
-    wc = hdr >> 16
-    opcode = hdr & 0xFFFF
+    the module has; `index`: its place in its module); returns its plan."""
+    wc = word_count_of(hdr)
+    opcode = opcode_of(hdr)
     g = grammar()
+    memo = _MEMO
 
     def fail(message: str, word: int = 0) -> ParseError:
         return ParseError(message, offset=(HEADER_WORDS + pos + word) * 4, index=index,
@@ -700,23 +717,25 @@ def _slow(hdr: int, ws: list[int], pos: int, index: int, state: _State) -> int:
     if opcode not in g.instructions:
         raise fail(f"unknown opcode {opcode}")
 
-    if opcode in _WIDTH_CHECKED and wc in (4, 5):
-        p = _intern([1, 2])
-        _remember_fixed(hdr, p)  # the width is checked after the loop, for all constants at once
+    if opcode in TYPED_LITERAL_OPCODES and wc >= 4:
+        # The width is checked after the loop, for all constants at once (`_bad_constant`).
+        p = memo.intern([Word.RESULT_TYPE, 2])
+        memo.remember_fixed(hdr, p)
         return p
 
+    ctx = state.at(index)
     key: Any = hdr
     if opcode in _STRING_FAST:
-        entry = _guarded.get(key)
+        entry = memo.guarded.get(key)
         hit = entry[1].get(tuple(ws[d] for d in entry[0])) if entry is not None else None
         if hit is not None:
             return hit
         fast = _string_fast(ws, opcode, hdr)
         if fast is not None:
             return fast
-    if opcode in _EXT_INST_OPS and wc >= 5:
-        key = (state.ext_set_name(ws[3]), ws[4], hdr)
-    entry = _guarded.get(key)
+    if opcode in EXT_INST_OPCODES and wc >= 5:
+        key = (state.ext_set_name(ws[Word.EXT_INST_SET]), ws[Word.EXT_INST_NUMBER], hdr)
+    entry = memo.guarded.get(key)
     if entry is not None:
         deps, sub = entry
         hit = sub.get(tuple(ws[d] for d in deps))
@@ -724,23 +743,19 @@ def _slow(hdr: int, ws: list[int], pos: int, index: int, state: _State) -> int:
             return hit
 
     try:
-        res = walk(ws, state.context())
+        res = walk(ws, ctx)
     except WalkError as exc:
         raise fail(exc.message, exc.word) from None
 
     if opcode == Op.ExtInstImport:
-        state.observe(ws)
+        state.note(ws, index)  # spares a scan at the first OpExtInst
 
     if res.deps is None or opcode == Op.ExtInstImport:
-        return _intern(res.id_offsets)  # depends on content: walked every time
-    p = _intern(res.id_offsets, res.checks)
+        return memo.intern(res.id_offsets)  # depends on content: walked every time
+    p = memo.intern(res.id_offsets, res.checks)
     if not res.deps and not isinstance(key, tuple):
-        _remember_fixed(hdr, p)  # enum checks, if any, run after the loop
+        memo.remember_fixed(hdr, p)  # enum checks, if any, run after the loop
         return p
     deps_t = tuple(res.deps)
-    entry = _guarded.get(key)
-    if entry is None or entry[0] != deps_t:
-        entry = (deps_t, {})
-        _guarded[key] = entry
-    entry[1][tuple(ws[d] for d in deps_t)] = p
+    memo.remember_guarded(key, deps_t, tuple(ws[d] for d in deps_t), p)
     return p

@@ -15,8 +15,9 @@ The reader, the disassembler and the assembler's encoder all go through here.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
+from .._words import opcode_of
 from ..spec import Op
 from . import (
     ONE,
@@ -33,6 +34,12 @@ ID_KINDS = frozenset({"IdResultType", "IdResult", "IdRef", "IdScope", "IdMemoryS
 
 # Opcodes whose layout the walk cannot learn from the header word and enum values alone.
 EXT_INST_OPCODES = frozenset({Op.ExtInst, Op.ExtInstWithForwardRefsKHR})
+
+
+def literal_words(width: Any) -> Any:
+    """Words of a literal typed by a numeric type of `width` bits (an int, or a numpy
+    array of them): one for 32 bits and fewer, else whole words, low-order first."""
+    return ((width + 31) // 32).clip(1) if hasattr(width, "clip") else max(1, (width + 31) // 32)
 
 
 class WalkError(Exception):
@@ -180,7 +187,7 @@ class _Walker:
 
     @property
     def info_opcode(self) -> int:
-        return self.words[0] & 0xFFFF
+        return opcode_of(self.words[0])
 
     def missing(self, pos: int, what: str) -> int:
         raise WalkError(f"missing operand {what}", pos)
@@ -200,9 +207,7 @@ class _Walker:
         self.cacheable = False
         if width is None:
             raise WalkError(f"{what} is not a numeric scalar type", pos)
-        count = 2 if width > 32 else 1
-        if width > 64:
-            count = (width + 31) // 32
+        count = literal_words(width)
         self.need(pos, count, f"{width}-bit literal")
         self.out.append(Span("LiteralContextDependentNumber", pos, pos + count))
         return pos + count
@@ -242,7 +247,7 @@ class _Walker:
 def walk(words: Sequence[int], ctx: WalkContext) -> WalkResult:
     """Decode one instruction (header word included) into typed operands."""
     g = grammar()
-    opcode = words[0] & 0xFFFF
+    opcode = opcode_of(words[0])
     info = g.instructions.get(opcode)
     if info is None:
         raise WalkError(f"unknown opcode {opcode}", 0)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from enum import IntEnum
 
+from ..grammar.walk import EXT_INST_OPCODES as EXT_INST_OPCODES  # the walk, below ir, needs it too
 from ..spec import Op
 
 
@@ -57,7 +58,11 @@ DECORATION_OPCODES = frozenset({
     Op.Decorate, Op.MemberDecorate, Op.DecorateId, Op.DecorateString, Op.MemberDecorateString,
 })
 LINE_OPCODES = frozenset({Op.Line, Op.NoLine})
-EXT_INST_OPCODES = frozenset({Op.ExtInst, Op.ExtInstWithForwardRefsKHR})
+# Scalar types with a width: the width of literals typed by them.
+NUMERIC_TYPE_OPCODES = frozenset({Op.TypeInt, Op.TypeFloat})
+# Constants whose literal takes its width from the result type.
+TYPED_LITERAL_OPCODES = frozenset({Op.Constant, Op.SpecConstant})
+NAME_OPCODES = frozenset({Op.Name, Op.MemberName})
 
 TYPE_OPCODES = frozenset({
     Op.TypeVoid, Op.TypeBool, Op.TypeInt, Op.TypeFloat, Op.TypeVector, Op.TypeMatrix,
@@ -88,3 +93,24 @@ PURE_EXTRA = frozenset({
     Op.AccessChain, Op.InBoundsAccessChain, Op.PtrAccessChain, Op.InBoundsPtrAccessChain,
     Op.Undef, Op.CopyObject, Op.Select,
 })
+
+
+class Word:
+    """Word offsets of operands within an instruction (word 0 is the header word)."""
+
+    RESULT_TYPE = 1  # of instructions that have one
+    TYPE_RESULT = 1  # the result id of a type (types have no result type)
+    TYPE_WIDTH = 2  # OpTypeInt / OpTypeFloat width
+    INT_SIGNEDNESS = 3  # OpTypeInt signedness
+    CONSTANT_VALUE = 3  # OpConstant / OpSpecConstant literal, low-order word first
+    NAME_TARGET = 1  # OpName / OpMemberName / OpDecorate* target
+    NAME_STRING = 2  # OpName string
+    MEMBER_NAME_STRING = 3  # OpMemberName string (after the member index)
+    DECORATION = 2  # OpDecorate decoration
+    DECORATION_ARGS = 3  # OpDecorate decoration operands
+    EXT_INST_IMPORT_RESULT = 1
+    EXT_INST_IMPORT_NAME = 2  # OpExtInstImport set name
+    EXT_INST_SET = 3  # OpExtInst set id
+    EXT_INST_NUMBER = 4  # OpExtInst instruction number
+    SWITCH_SELECTOR = 1  # OpSwitch selector id
+    STRING_OPERAND = 1  # OpExtension / OpSourceExtension / OpModuleProcessed string

@@ -10,10 +10,13 @@ are `Instruction` views made on demand; rewritten ones are spliced back with `sp
 from __future__ import annotations
 
 import functools
-import struct
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+# The string and header facts live in _words; these names stay importable from here.
+from .._words import MAGIC as MAGIC
+from .._words import decode_string as decode_string
+from .._words import encode_string as encode_string
 from ..errors import SpvError
 from ..grammar import ONE, grammar
 from ..grammar.walk import ID_KINDS, WalkContext, WalkError, walk
@@ -23,7 +26,7 @@ from .layout import PURE_CLASSES, PURE_EXTRA, SECTION_OF_OPCODE, Section
 if TYPE_CHECKING:
     import numpy as np
 
-MAGIC = 0x07230203
+    from .context import DecodeContext
 
 
 def _np() -> Any:
@@ -135,18 +138,6 @@ def is_in(values: np.ndarray, wanted: Any) -> np.ndarray:
     ordered = np.sort(wanted)
     at = np.minimum(np.searchsorted(ordered, values), ordered.size - 1)
     return ordered[at] == values
-
-
-def encode_string(text: str) -> list[int]:
-    raw = text.encode("utf-8") + b"\0"
-    raw += b"\0" * (-len(raw) % 4)
-    return [int.from_bytes(raw[i:i + 4], "little") for i in range(0, len(raw), 4)]
-
-
-def decode_string(words: Sequence[int]) -> str:
-    raw = struct.pack(f"<{len(words)}I", *words)
-    end = raw.find(b"\0")
-    return raw[: end if end >= 0 else len(raw)].decode("utf-8", errors="surrogateescape")
 
 
 def string_operand(text: str) -> Operand:
@@ -281,7 +272,9 @@ class Module:
         flat: list[int] = []
         starts: list[int] = []
         id_pos: list[int] = []
-        ctx = ModuleFacts()
+        from .context import DecodeContext
+
+        ctx = DecodeContext()
         for inst in instructions:
             ws = inst.words() if isinstance(inst, Instruction) else list(inst)
             ctx.observe(ws)
@@ -375,29 +368,15 @@ class Module:
 
     # -- instruction views ---------------------------------------------------------------
 
+    def decode_context(self) -> DecodeContext:
+        """What decoding this module's instructions needs (see `ir.context`)."""
+        from .context import DecodeContext
+
+        ctx: DecodeContext = self._cached("decode_context", lambda: DecodeContext.of_module(self))
+        return ctx
+
     def walk_context(self) -> WalkContext:
-        def make() -> WalkContext:
-            type_idx = self.indices_of(Op.TypeInt, Op.TypeFloat)
-            widths = {int(self.words[self.starts[i] + 1]): int(self.words[self.starts[i] + 2])
-                      for i in type_idx.tolist()}
-            ext_names: dict[int, str] = {}
-            for i in self.indices_of(Op.ExtInstImport).tolist():
-                ws = self.inst_words(i)
-                ext_names[ws[1]] = decode_string(ws[2:])
-
-            def value_width(value: int) -> int | None:
-                # Only OpSwitch asks (for its literals' width): look the value up alone
-                # rather than mapping every result id of a big module to its type.
-                at = self._cached("result_order", lambda: _np().argsort(self.result_ids))
-                rid = self.result_ids
-                k = int(_np().searchsorted(rid, value, sorter=at))
-                if k < rid.size and int(rid[at[k]]) == value:
-                    return widths.get(int(self.result_types[at[k]]))
-                return None
-
-            return WalkContext(type_width=widths.get, value_width=value_width,
-                               ext_set_name=ext_names.get)
-        return self._cached("walk_context", make)
+        return self.decode_context().at(None)
 
     def instruction(self, i: int) -> Instruction:
         ws = self.inst_words(i)
@@ -566,6 +545,14 @@ class Module:
                    id_inst=self.id_inst, source=self.source)
         return m
 
+    def with_words(self, words: np.ndarray) -> Module:
+        """The same instructions with other operand values: `words` must have the layout
+        of `self.words` (same length, same headers); only ids and literals may differ."""
+        return Module(version=self.version, generator=self.generator, bound=self.bound,
+                      schema=self.schema, words=words, starts=self.starts, sizes=self.sizes,
+                      opcodes=self.opcodes, sections=self.sections, id_pos=self.id_pos,
+                      id_inst=self.id_inst, source=self.source)
+
     def max_id(self) -> int:
         return int(self.words[self.id_pos].max()) if self.id_pos.size else 0
 
@@ -614,33 +601,3 @@ def instruction_from_words(ws: Sequence[int], ctx: WalkContext) -> Instruction:
     inst.operands = ops
     del info
     return inst
-
-
-class ModuleFacts:
-    """What decoding an instruction needs to know about those before it (type widths,
-    the types of values, extended-instruction imports), gathered instruction by
-    instruction: for building a module, and for the reader's rare content-dependent
-    layouts."""
-
-    def __init__(self) -> None:
-        self.widths: dict[int, int] = {}
-        self.value_type: dict[int, int] = {}
-        self.ext: dict[int, str] = {}
-
-    def observe(self, ws: Sequence[int]) -> None:
-        op = ws[0] & 0xFFFF
-        if op in (Op.TypeInt, Op.TypeFloat) and len(ws) >= 3:
-            self.widths[ws[1]] = ws[2]
-        elif op == Op.ExtInstImport and len(ws) >= 3:
-            self.ext[ws[1]] = decode_string(ws[2:])
-        else:
-            info = grammar().instructions.get(op)
-            if info is not None and info.has_result_type and info.has_result and len(ws) >= 3:
-                self.value_type[ws[2]] = ws[1]
-
-    def walk_context(self) -> WalkContext:
-        return WalkContext(
-            type_width=self.widths.get,
-            value_width=lambda v: self.widths.get(self.value_type.get(v, 0)),
-            ext_set_name=self.ext.get,
-        )

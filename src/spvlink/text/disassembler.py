@@ -12,12 +12,20 @@ from typing import Any
 
 from ..errors import SpvError
 from ..grammar import ExtInstSet, OperandKind, grammar
-from ..grammar.walk import ID_KINDS, WalkContext, WalkError, walk
+from ..grammar.walk import ID_KINDS, WalkError, walk
 from ..ir import Module
-from ..ir.module import decode_string
+from ..ir.context import DecodeContext
+from ..ir.module import decode_string, encode_string
 from ..spec import Op
 from .friendly_names import friendly_names
-from .literals import format_float, format_number, quote_string
+from .literals import (
+    LiteralError,
+    encode_float,
+    encode_integer,
+    format_float,
+    format_number,
+    quote_string,
+)
 
 # Operand formatters, one small int per span kind.
 _ID, _RESULT, _STRING, _UINT, _NUMBER, _VALUE, _MASK, _SPECOP, _EXTINST, _FLOAT = range(10)
@@ -62,42 +70,6 @@ def _plan_of(res_operands: list[Any], ext: ExtInstSet | None) -> _Plan:
     return tuple(out)
 
 
-class _Context:
-    """Per-module facts: numeric types, value types (lazily), extended sets."""
-
-    def __init__(self, module: Module) -> None:
-        self.module = module
-        self.numeric: dict[int, tuple[str, int]] = {}
-        self.ext_names: dict[int, str] = {}
-        self.ext_sets: dict[int, ExtInstSet | None] = {}
-        self._value_types: dict[int, int] | None = None
-        for i in module.indices_of(Op.TypeInt, Op.TypeFloat, Op.ExtInstImport).tolist():
-            ws = module.inst_words(i)
-            if len(ws) < 3:
-                continue
-            if ws[0] & 0xFFFF == Op.TypeInt:
-                self.numeric[ws[1]] = ("s" if len(ws) > 3 and ws[3] else "u", ws[2])
-            elif ws[0] & 0xFFFF == Op.TypeFloat:
-                self.numeric[ws[1]] = ("f", ws[2])
-            else:
-                self.ext_names[ws[1]] = decode_string(ws[2:])
-        widths = {k: v[1] for k, v in self.numeric.items()}
-        self.walk_ctx = WalkContext(
-            type_width=widths.get,
-            value_width=lambda v: widths.get(self.value_type(v) or 0),
-            ext_set_name=self.ext_names.get,
-        )
-
-    def value_type(self, value: int) -> int | None:
-        if self._value_types is None:
-            import numpy as np
-
-            rid, rty = self.module.result_ids, self.module.result_types
-            has = np.flatnonzero(rid)
-            self._value_types = dict(zip(rid[has].tolist(), rty[has].tolist(), strict=True))
-        return self._value_types.get(value)
-
-
 def disassemble(module: Module, *, raw_id: bool = False, header: bool = True,
                 indent: bool = True) -> str:
     """The module as SPIRV-Tools assembly text, equal to `spirv-dis [--raw-id]` output
@@ -115,7 +87,9 @@ def disassemble(module: Module, *, raw_id: bool = False, header: bool = True,
         lines.append(f"; Schema: {module.schema}")
 
     name: Callable[[int], str] = str if raw_id else friendly_names(module)
-    ctx = _Context(module)
+    ctx = module.decode_context()
+    walk_ctx = ctx.at(None)
+    ext_sets: dict[int, ExtInstSet | None] = {}
     words: list[int] = module.words.tolist()
     starts: list[int] = module.starts.tolist()
     opnames = {op: info.opname for op, info in g.instructions.items()}
@@ -134,7 +108,7 @@ def disassemble(module: Module, *, raw_id: bool = False, header: bool = True,
             plan = entry[1].get(tuple([ws[d] for d in entry[0]]) if entry[0] else ())
         if plan is None:
             try:
-                res = walk(ws, ctx.walk_ctx)
+                res = walk(ws, walk_ctx)
             except WalkError as exc:
                 raise SpvError(f"cannot disassemble instruction {index} "
                                f"({g.opname(hdr & 0xFFFF)}): {exc.message}") from None
@@ -148,6 +122,7 @@ def disassemble(module: Module, *, raw_id: bool = False, header: bool = True,
                 entry[1][tuple([ws[d] for d in deps])] = plan
         parts = [opnames[hdr & 0xFFFF]]
         prefix = no_result
+        raw_rest = False  # an operand printed as raw words: so are all after it but ids
         for code, a, b, okind in plan:
             if code == _ID:
                 parts.append("%" + name(ws[a]))
@@ -161,22 +136,37 @@ def disassemble(module: Module, *, raw_id: bool = False, header: bool = True,
                     prefix = f"{pad}%{rname} = "
                 else:
                     prefix = f"%{rname} = "
+            elif raw_rest:
+                parts.append(_raw(ws[a:b]))
             elif code == _UINT:
                 parts.append(str(ws[a]))
             elif code == _VALUE:
                 e = okind.enumerants.get(ws[a])
                 parts.append(e.name if e is not None else str(ws[a]))
             elif code == _MASK:
-                parts.append(_mask(okind, ws[a]))
+                text = _mask(okind, ws[a])
+                if not text:
+                    raw_rest = True
+                    text = _raw(ws[a:b])
+                parts.append(text)
             elif code == _STRING:
-                parts.append(quote_string(decode_string(ws[a:b])))
+                text_value = decode_string(ws[a:b])
+                if encode_string(text_value) != ws[a:b]:  # bytes after its NUL
+                    raw_rest = True
+                    parts.append(_raw(ws[a:b]))
+                else:
+                    parts.append(quote_string(text_value))
             elif code == _NUMBER:
-                parts.append(_typed_number(ctx, ws, a, b))
+                number = _typed_number(ctx, ws, a, b)
+                if number is None:
+                    raw_rest = True
+                    number = _raw(ws[a:b])
+                parts.append(number)
             elif code == _SPECOP:
                 info = g.instructions.get(ws[a])
                 parts.append(info.opname[2:] if info is not None else str(ws[a]))
             elif code == _EXTINST:
-                ext = _ext_of(ctx, ws[3])
+                ext = _ext_of(ctx, ext_sets, ws[3])
                 einfo = ext.instructions.get(ws[a]) if ext is not None else None
                 parts.append(einfo.opname if einfo is not None else str(ws[a]))
             else:  # _FLOAT
@@ -195,16 +185,24 @@ _NEVER_MEMO = frozenset({Op.ExtInst, Op.ExtInstWithForwardRefsKHR, Op.Constant,
                          Op.SpecConstant, Op.Switch})
 
 
-def _ext_of(ctx: _Context, set_id: int) -> ExtInstSet | None:
+def _ext_of(ctx: DecodeContext, ext_sets: dict[int, ExtInstSet | None],
+            set_id: int) -> ExtInstSet | None:
     from ..grammar import ext_inst_set
 
-    if set_id not in ctx.ext_sets:
-        set_name = ctx.ext_names.get(set_id)
+    if set_id not in ext_sets:
+        set_name = ctx.ext_set_name(set_id)
         if set_name is None or set_name in TOOLS_UNKNOWN_SETS:
-            ctx.ext_sets[set_id] = None
+            ext_sets[set_id] = None
         else:
-            ctx.ext_sets[set_id] = ext_inst_set(set_name)
-    return ctx.ext_sets[set_id]
+            ext_sets[set_id] = ext_inst_set(set_name)
+    return ext_sets[set_id]
+
+
+def _raw(words: list[int]) -> str:
+    """Words as spirv-as's raw `!<n>` operands: for values that the usual spelling would
+    not give back word for word (the assembler takes the rest of such an instruction
+    by spelling: ids, raw words)."""
+    return " ".join(f"!{w:#010x}" for w in words)
 
 
 def _mask(kind: OperandKind, value: int) -> str:
@@ -223,11 +221,20 @@ def _mask(kind: OperandKind, value: int) -> str:
     return "|".join(names)
 
 
-def _typed_number(ctx: _Context, ws: list[int], a: int, b: int) -> str:
-    opcode = ws[0] & 0xFFFF
-    if opcode == Op.Switch:
+def _typed_number(ctx: DecodeContext, ws: list[int], a: int, b: int) -> str | None:
+    """A typed literal as spirv-dis prints it; None when that spelling would not assemble
+    back to these words (bits above the type's width that are not the zero or sign
+    extension the spec asks for, a float width spirv-as cannot spell)."""
+    if ws[0] & 0xFFFF == Op.Switch:
         t = ctx.value_type(ws[1])
     else:
         t = ws[1]
-    kind, width = ctx.numeric.get(t or 0, ("u", 32 * (b - a)))
-    return format_number(ws[a:b], kind, width)
+    numeric = ctx.numeric_type(t) if t else None
+    kind, width = numeric if numeric is not None else ("u", 32 * (b - a))
+    words = ws[a:b]
+    text = format_number(words, kind, width)
+    try:
+        again = encode_float(text, width) if kind == "f" else encode_integer(text, width, kind == "s")
+    except LiteralError:
+        return None
+    return text if again == words else None

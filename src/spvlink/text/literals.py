@@ -117,9 +117,14 @@ def parse_c_integer(text: str) -> tuple[int, bool]:
 
 
 def encode_integer(text: str, width: int, signed: bool) -> list[int]:
-    """Words (low first) of an integer literal for an integer type, as spirv-as checks it."""
-    if width > 64:
+    """Words (low first) of an integer literal for an integer type, as spirv-as checks it.
+
+    Widths over 64 bits (SPV_INTEL_arbitrary_precision_integers), which spirv-as refuses,
+    take whole words the same way: sign- or zero-extended to the last word's top bit."""
+    if width < 1:
         raise LiteralError(f"unsupported {width}-bit integer literals")
+    n_words = max(1, (width + 31) // 32)
+    all_bits = (1 << (32 * n_words)) - 1
     value, is_hex = parse_c_integer(text)
     if value < 0 and not signed:
         raise LiteralError("cannot put a negative number in an unsigned literal")
@@ -127,22 +132,19 @@ def encode_integer(text: str, width: int, signed: bool) -> list[int]:
     if value < 0:
         if value < -(1 << (width - 1)):
             raise LiteralError(f"integer {text} does not fit in a {width}-bit {kind} integer")
-        bits = value & ((1 << max(width, 32 if width <= 32 else 64)) - 1)
+        bits = value & all_bits
     elif is_hex:
         if value >> width:
             raise LiteralError(f"integer {text} does not fit in a {width}-bit {kind} integer")
         bits = value
         if signed and value >> (width - 1):  # sign-extend a hex value into the word(s)
-            bits = value | (((1 << 64) - 1) ^ ((1 << width) - 1))
+            bits = value | (all_bits ^ ((1 << width) - 1))
     else:
         limit = 1 << (width - 1 if signed else width)
         if value >= limit:
             raise LiteralError(f"integer {text} does not fit in a {width}-bit {kind} integer")
         bits = value
-    if width > 32:
-        bits &= (1 << 64) - 1
-        return [bits & 0xFFFFFFFF, bits >> 32]
-    return [bits & 0xFFFFFFFF]
+    return [(bits >> (32 * k)) & 0xFFFFFFFF for k in range(n_words)]
 
 
 def encode_literal_integer(text: str) -> int:
