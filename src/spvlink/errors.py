@@ -151,5 +151,20 @@ class ValidationError(ToolError):
         return text if self.message.startswith("error: ") else text.removeprefix("error: ")
 
 
+class LinkWarning:
+    """Something a link accepted but a person should know (`str()` is the CLI's text, the
+    `warning: ` prefix included)."""
+
+    def __init__(self, message: str, *, notes: list[str] | None = None) -> None:
+        self.message = message
+        self.notes: list[str] = list(notes or [])
+
+    def __str__(self) -> str:
+        return format_diagnostic("warning", self.message, self.notes)
+
+    def __repr__(self) -> str:
+        return f"LinkWarning({self.message!r}, notes={self.notes!r})"
+
+
 class InputError(SpvError):
     """An input or output file could not be used (missing, a directory, unwritable)."""

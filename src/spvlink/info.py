@@ -13,7 +13,8 @@ from typing import Any
 
 from .grammar import generator_name, grammar
 from .ir import Module, Section, decode_string
-from .link.facts import describe_type, global_defs
+from .ir.facts import global_defs
+from .ir.types import describe_type
 from .spec import Decoration, Op
 
 # Storage classes that hold resources bound through descriptors.

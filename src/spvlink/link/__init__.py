@@ -12,7 +12,7 @@ import gc
 from collections.abc import Callable, Sequence
 
 from .. import choices
-from ..errors import LinkError
+from ..errors import LinkError, LinkWarning
 from ..ir import Module
 from ..record import Options
 from ..timing import StepTimer
@@ -34,6 +34,9 @@ GENERATOR = 0x00000001
 class LinkOptions(Options):
     create_library: bool = False
     allow_partial_linkage: bool = False
+    # Physical addressing only: an import whose pointers differ from the definition's
+    # only in pointee type binds to it, with OpBitcast where the types meet.
+    allow_pointer_mismatch: bool = False
     use_highest_version: bool = False
     dce: bool = True
     compact_ids: bool = True
@@ -63,6 +66,7 @@ class LinkResult:
         self.stems: dict[str, str] = {}  # entry name -> file stem
         self.entry_points: list[str] = []  # in module order
         self.timings: list[tuple[str, float]] = [] if timings is None else timings
+        self.warnings: list[LinkWarning] = []  # accepted, but worth saying (`str()`: the text)
 
     @property
     def per_entry_point(self) -> bool:
@@ -97,13 +101,15 @@ def _link(modules: Sequence[Module], options: LinkOptions, timer: StepTimer) -> 
         m = deduplicate(m)
     with timer("resolve imports"):
         res = resolve(m, origin, create_library=options.create_library,
-                      allow_partial_linkage=options.allow_partial_linkage)
+                      allow_partial_linkage=options.allow_partial_linkage,
+                      allow_pointer_mismatch=options.allow_pointer_mismatch)
         m = res.module
     roots = list(res.unresolved)
     if options.create_library:
         roots += res.exports
 
     result = LinkResult(timings=timer.timings if options.time_passes else [])
+    result.warnings = res.warnings
     eps = entry_points(m)
     result.entry_points = [name for _, _, name in eps]
 

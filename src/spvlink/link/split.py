@@ -4,19 +4,12 @@ from __future__ import annotations
 
 import re
 
-from ..ir import Module, Section, decode_string
+from ..ir.facts import entry_points
+
+__all__ = ["entry_points", "file_stem", "file_stems"]
 
 # Characters that are unsafe in file names on some system, and control characters.
 _UNSAFE = re.compile(r'[/\\?<>:*|"\x00-\x1f\x80-\x9f]')
-
-
-def entry_points(m: Module) -> list[tuple[int, int, str]]:
-    """(instruction index, execution model, name) of each OpEntryPoint, in module order."""
-    out = []
-    for i in m.indices(Section.ENTRY_POINT).tolist():
-        ws = m.inst_words(i)
-        out.append((i, ws[1], decode_string(ws[3:])))
-    return out
 
 
 def file_stem(name: str) -> str:

@@ -1,0 +1,388 @@
+"""One identity for types and constants: "are these two the same?" has one answer.
+
+Two declarations are the same when their opcode, their literal operands, their decorations
+(member decorations included; names are not decorations) and the identities of their
+operands are the same. An array's length is compared by the integer value of its length
+constant (`uint 3` and `ulong 3` give the same `float[3]`, as SPIRV-Tools' TypeManager
+compares lengths); a spec constant is compared by identity (its decorations, SpecId
+included, are part of it). The declarations classified are types, constants (not
+OpSpecConstantOp), OpUndef and builtin variables.
+
+Computed once per module by partition refinement: start from classes of equal opcode,
+literals and decorations, then split any class whose members' operands fall in different
+classes, until nothing splits. This is the coarsest stable partition, so recursive types
+through OpTypeForwardPointer that are equal merge (they are never told apart), and types,
+constants and the types built on constants settle together: declaration order across
+modules does not matter. Deduplication merges each class into its first declaration; the
+import/export check compares identities; diagnostics print types and the first difference.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from ..spec import Op
+from .facts import Decorations, decorations, global_defs
+from .layout import CONSTANT_OPCODES, TYPE_OPCODES, Section
+from .module import Module, is_in, opcode_facts
+
+# A forward pointer has no result; OpSpecConstantOp's operands depend on its embedded
+# opcode: neither is classified (the latter keeps its own identity).
+CLASSIFIED_TYPES = frozenset(TYPE_OPCODES - {Op.TypeForwardPointer})
+CLASSIFIED_CONSTANTS = frozenset((CONSTANT_OPCODES - {Op.SpecConstantOp}) | {Op.Undef})
+
+
+class TypeIdentity(NamedTuple):
+    """The identity of every classified declaration of a module."""
+
+    canon: np.ndarray  # per id: the first declaration of its class; other ids map to themselves
+    declarations: np.ndarray  # instruction indices of the classified declarations, ascending
+
+    def same(self, a: int, b: int) -> bool:
+        return bool(self.canon[a] == self.canon[b])
+
+
+def type_identity(m: Module) -> TypeIdentity:
+    """The identity of `m`'s types and constants (computed once: modules are immutable)."""
+    return m._cached("type_identity", lambda: _type_identity(m))
+
+
+def _type_identity(m: Module) -> TypeIdentity:
+    canon = np.arange(m.bound, dtype=np.int64)
+    glob = m.indices(Section.GLOBAL)
+    ops = m.opcodes[glob]
+    rid = m.result_ids[glob]
+    decos = decorations(m, linkage=False)
+    builtin = np.zeros(m.bound, dtype=bool)
+    if decos.builtin:
+        builtin[list(decos.builtin)] = True
+    classified = (is_in(ops, _array(CLASSIFIED_TYPES)) | is_in(ops, _array(CLASSIFIED_CONSTANTS))
+                  | ((ops == Op.Variable) & builtin[rid] & (m.sizes[glob] == 4))) & (rid > 0)
+    members = glob[classified]
+    if not members.size:
+        return TypeIdentity(canon, members)
+    ids = m.result_ids[members]
+    # Classes are numbered 1..n; an id that is not classified stands for itself above that
+    # range; an array length that is an integer constant stands for its value below zero.
+    # The first round sees every classified operand as alike (0): it groups by opcode,
+    # literals and decorations only, and later rounds split from there.
+    label = np.arange(m.bound, dtype=np.int64) + members.size + 1
+    label[ids] = 0
+    length_code = _length_codes(m, glob)
+    deco_class = _decoration_classes(m, decos, ids)
+    is_id_word = np.zeros(m.words.size, dtype=bool)
+    is_id_word[m.id_pos] = True
+
+    key = m.opcodes[members].astype(np.int64) * 65536 + m.sizes[members]
+    order = np.argsort(key, kind="stable")
+    groups = [_Group(m, g, is_id_word, length_code)
+              for g in np.split(members[order], np.flatnonzero(np.diff(key[order])) + 1)]
+    count = _refine(groups, label, own=deco_class)
+    while True:
+        new_count = _refine(groups, label, own=None)
+        if new_count == count:
+            break
+        count = new_count
+    for g in groups:
+        canon[g.ids] = g.ids[g.first_of_class]
+    return TypeIdentity(canon, members)
+
+
+def _array(opcodes: frozenset[int]) -> np.ndarray:
+    return np.array(sorted(opcodes), dtype=np.int64)
+
+
+class _Group:
+    """Declarations of one opcode and word count: their words as a matrix, where their
+    ids are, and the class of each after the latest refinement."""
+
+    def __init__(self, m: Module, g: np.ndarray, is_id_word: np.ndarray,
+                 length_code: np.ndarray) -> None:
+        size = int(m.sizes[g[0]])
+        cols = m.starts[g][:, None] + np.arange(size, dtype=np.int64)
+        self.rows = m.words[cols].astype(np.int64)
+        self.id_mask = is_id_word[cols]
+        self.result_off = int(opcode_facts().result_offset[int(m.opcodes[g[0]])])
+        self.id_mask[:, self.result_off] = False
+        self.ids = self.rows[:, self.result_off].copy()
+        self.length_col: np.ndarray | None = None
+        if int(m.opcodes[g[0]]) == Op.TypeArray and size == 4:
+            self.id_mask[:, 3] = False
+            self.length_col = length_code[self.rows[:, 3]]
+            self.length_ids = self.rows[:, 3].copy()
+        self.first_of_class = np.zeros(g.size, dtype=np.int64)
+
+    def key_rows(self, label: np.ndarray, own: np.ndarray | None) -> np.ndarray:
+        """The rows with every id replaced by its class and the result id's place holding
+        the declaration's own class (or, first, its decoration class)."""
+        rows = self.rows.copy()
+        rows[self.id_mask] = label[rows[self.id_mask]]
+        rows[:, self.result_off] = (own if own is not None else label)[self.ids]
+        if self.length_col is not None:
+            rows[:, 3] = np.where(self.length_col < 0, self.length_col, label[self.length_ids])
+        return rows
+
+
+def _refine(groups: list[_Group], label: np.ndarray, *, own: np.ndarray | None) -> int:
+    """One round: each declaration's new class is the distinct row it makes; returns the
+    number of classes. Labels are assigned after all groups are keyed (a round reads the
+    previous round's classes only)."""
+    assigned: list[tuple[np.ndarray, np.ndarray]] = []
+    base = 0
+    for g in groups:
+        if g.ids.size == 1:
+            classes = np.zeros(1, dtype=np.int64)
+            g.first_of_class = np.zeros(1, dtype=np.int64)
+        else:
+            classes, g.first_of_class = _distinct_rows(g.key_rows(label, own))
+        assigned.append((g.ids, classes + base + 1))
+        base += int(classes.max()) + 1
+    for ids, classes in assigned:
+        label[ids] = classes
+    return base
+
+
+def _distinct_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row: the number of its distinct value (numbered by first occurrence) and, per
+    row, the index of the first row equal to it."""
+    varying = rows[:, (rows != rows[0]).any(axis=0)]
+    n = rows.shape[0]
+    if varying.shape[1] == 0:
+        return np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
+    if varying.shape[1] <= 2 and (varying >= 0).all() and (varying < (1 << 31)).all():
+        key = varying[:, 0] if varying.shape[1] == 1 else (varying[:, 0] << 32) | varying[:, 1]
+        _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    else:
+        packed = np.ascontiguousarray(varying).view(
+            np.dtype((np.void, varying.dtype.itemsize * varying.shape[1])))
+        _, first, inverse = np.unique(packed.ravel(), return_index=True, return_inverse=True)
+    inverse = inverse.ravel()
+    # Number classes by their first row so that numbering does not depend on values.
+    rank = np.empty(first.size, dtype=np.int64)
+    rank[np.argsort(first, kind="stable")] = np.arange(first.size)
+    return rank[inverse], first[inverse]
+
+
+def _length_codes(m: Module, glob: np.ndarray) -> np.ndarray:
+    """Per id: below zero for an integer OpConstant (equal values, equal codes), else 0."""
+    codes = np.zeros(m.bound, dtype=np.int64)
+    consts = glob[(m.opcodes[glob] == Op.Constant) & ((m.sizes[glob] == 4) | (m.sizes[glob] == 5))]
+    if not consts.size:
+        return codes
+    ints = glob[m.opcodes[glob] == Op.TypeInt]
+    is_int_type = np.zeros(m.bound, dtype=bool)
+    is_int_type[m.result_ids[ints]] = True
+    consts = consts[is_int_type[m.result_types[consts]]]
+    if not consts.size:
+        return codes
+    s = m.starts[consts]
+    low = m.words[s + 3].astype(np.uint64)
+    high = np.where(m.sizes[consts] == 5, m.words[np.minimum(s + 4, m.words.size - 1)], 0)
+    value = low | (high.astype(np.uint64) << np.uint64(32))
+    _, inverse = np.unique(value, return_inverse=True)
+    codes[m.result_ids[consts]] = -1 - inverse.ravel().astype(np.int64)
+    return codes
+
+
+def _decoration_classes(m: Module, decos: Decorations, ids: np.ndarray) -> np.ndarray:
+    """Per id: 0 when undecorated, else a small number shared by equal decoration sets
+    (LinkageAttributes included; names are not decorations). Only `ids` are looked at."""
+    classes = np.zeros(m.bound, dtype=np.int64)
+    numbers: dict[tuple, int] = {}
+    wanted = set(ids.tolist())
+    for target, idx in decos.by_target.items():
+        if target in wanted:
+            classes[target] = numbers.setdefault(decoration_set(m, idx), len(numbers) + 1)
+    return classes
+
+
+def decoration_set(m: Module, indices: list[int]) -> tuple[tuple[int, ...], ...]:
+    """The decorations at `indices` as a sorted tuple of rows (opcode, words after the
+    target): equal sets, equal tuples."""
+    rows = []
+    for j in indices:
+        ws = m.inst_words(j)
+        rows.append((ws[0] & 0xFFFF, *ws[2:]))
+    return tuple(sorted(rows))
+
+
+# ---------------------------------------------------------------------------------------
+# Types as people read them, and the first difference between two types
+
+
+def _enum_name(kind: str, value: int) -> str:
+    from ..grammar import grammar
+
+    e = grammar().operand_kinds[kind].enumerants.get(value)
+    return e.name if e else str(value)
+
+
+def describe_type(m: Module, type_id: int, defs: dict[int, int] | None = None,
+                  _depth: int = 0) -> str:
+    """`fn(uint) -> float`, `pointer(StorageBuffer, struct{uint[]})`, `float[3]`."""
+    defs = defs if defs is not None else global_defs(m)
+    i = defs.get(type_id)
+    if i is None or _depth > 6:
+        return f"%{type_id}"
+    ws = m.inst_words(i)
+    op = ws[0] & 0xFFFF
+
+    def sub(t: int) -> str:
+        return describe_type(m, t, defs, _depth + 1)
+
+    if op == Op.TypeVoid:
+        return "void"
+    if op == Op.TypeBool:
+        return "bool"
+    if op == Op.TypeInt and len(ws) >= 4:
+        if ws[2] == 32:
+            return "uint" if ws[3] == 0 else "int"
+        return f"{'u' if ws[3] == 0 else 'i'}{ws[2]}"
+    if op == Op.TypeFloat and len(ws) >= 3:
+        return {16: "half", 32: "float", 64: "double"}.get(ws[2], f"f{ws[2]}")
+    if op == Op.TypeVector and len(ws) >= 4:
+        return f"{sub(ws[2])}x{ws[3]}"
+    if op == Op.TypeMatrix and len(ws) >= 4:
+        return f"mat({sub(ws[2])}, {ws[3]})"
+    if op == Op.TypeArray and len(ws) >= 4:
+        return f"{sub(ws[2])}[{_constant_text(m, ws[3], defs)}]"
+    if op == Op.TypeRuntimeArray and len(ws) >= 3:
+        return f"{sub(ws[2])}[]"
+    if op == Op.TypeStruct:
+        return "struct{" + ", ".join(sub(t) for t in ws[2:]) + "}"
+    if op == Op.TypePointer and len(ws) >= 4:
+        return f"pointer({_enum_name('StorageClass', ws[2])}, {sub(ws[3])})"
+    if op == Op.TypeFunction and len(ws) >= 3:
+        return "fn(" + ", ".join(sub(t) for t in ws[3:]) + f") -> {sub(ws[2])}"
+    from ..grammar import grammar
+
+    return grammar().opname(op)[len("OpType"):].lower() or f"%{type_id}"
+
+
+def _constant_text(m: Module, cid: int, defs: dict[int, int]) -> str:
+    i = defs.get(cid)
+    if i is None:
+        return f"%{cid}"
+    ws = m.inst_words(i)
+    if ws[0] & 0xFFFF == Op.Constant and len(ws) == 4:
+        return str(ws[3])
+    if ws[0] & 0xFFFF == Op.Constant and len(ws) == 5:
+        return str(ws[3] | (ws[4] << 32))
+    return f"%{cid}"
+
+
+def describe_decorations(rows: tuple[tuple[int, ...], ...]) -> str:
+    """Decoration rows (from `decoration_set`, target word dropped) as `Offset 4, Block`."""
+    if not rows:
+        return "no decorations"
+    parts = []
+    for row in rows:
+        op, rest = row[0], row[1:]
+        if op in (Op.MemberDecorate, Op.MemberDecorateString) and len(rest) >= 2:
+            args = " ".join(str(x) for x in rest[2:])
+            parts.append(f"member {rest[0]} {_enum_name('Decoration', rest[1])}"
+                         f"{' ' + args if args else ''}")
+        elif rest:
+            args = " ".join(str(x) for x in rest[1:])
+            parts.append(f"{_enum_name('Decoration', rest[0])}{' ' + args if args else ''}")
+    return ", ".join(parts)
+
+
+class Difference(NamedTuple):
+    """Where two types first differ (`member 1`, `pointee`, `parameter 0`, or `` for the
+    types themselves) and what each side has there."""
+
+    path: str
+    left: str
+    right: str
+
+
+def first_difference(m: Module, a: int, b: int) -> Difference | None:
+    """The first place where types (or constants) `a` and `b` differ, depth first; None
+    when they have the same identity."""
+    ident = type_identity(m)
+    defs = global_defs(m)
+    decos = decorations(m, linkage=False)
+    seen: set[tuple[int, int]] = set()
+
+    def own_decorations(t: int) -> tuple[tuple[int, ...], ...]:
+        return decoration_set(m, decos.by_target.get(t, []))
+
+    def walk(x: int, y: int, path: str) -> Difference | None:
+        if ident.same(x, y) or (x, y) in seen:
+            return None
+        seen.add((x, y))
+        ix, iy = defs.get(x), defs.get(y)
+        if ix is None or iy is None:
+            return Difference(path, f"%{x}", f"%{y}")
+        wx, wy = m.inst_words(ix), m.inst_words(iy)
+        if wx[0] != wy[0]:
+            return Difference(path, describe_type(m, x, defs), describe_type(m, y, defs))
+        dx, dy = own_decorations(x), own_decorations(y)
+        if dx != dy:
+            return _decoration_difference(path, dx, dy)
+        off = int(opcode_facts().result_offset[wx[0] & 0xFFFF])
+        ids_x = _id_offsets(m, ix)
+        for k in range(off + 1, len(wx)):
+            if k not in ids_x:
+                if wx[k] != wy[k]:
+                    return Difference(path, describe_type(m, x, defs), describe_type(m, y, defs))
+                continue
+            if (wx[0] & 0xFFFF) == Op.TypeArray and k == 3:
+                lx, ly = _constant_text(m, wx[3], defs), _constant_text(m, wy[3], defs)
+                if lx != ly or lx.startswith("%"):
+                    sub = walk(wx[3], wy[3], _join(path, "length"))
+                    if sub is not None:
+                        return sub
+                continue
+            sub = walk(wx[k], wy[k], _join(path, _operand_place(wx[0] & 0xFFFF, k)))
+            if sub is not None:
+                return sub
+        return None
+
+    return walk(a, b, "")
+
+
+def _decoration_difference(path: str, dx: tuple, dy: tuple) -> Difference:
+    """Name the decorations on one side only, per member where they are member ones."""
+    only_x = [r for r in dx if r not in dy]
+    only_y = [r for r in dy if r not in dx]
+    members = {r[1] for r in only_x + only_y if r[0] in (Op.MemberDecorate,
+                                                         Op.MemberDecorateString)}
+    if len(members) == 1 and all(r[0] in (Op.MemberDecorate, Op.MemberDecorateString)
+                                 for r in only_x + only_y):
+        k = members.pop()
+
+        def strip(rows: list) -> str:
+            return describe_decorations(tuple((Op.Decorate, *r[2:]) for r in rows)) \
+                if rows else "nothing"
+        return Difference(_join(path, f"member {k}"), strip(only_x), strip(only_y))
+    return Difference(path, describe_decorations(tuple(only_x)) if only_x else "nothing",
+                      describe_decorations(tuple(only_y)) if only_y else "nothing")
+
+
+def _join(path: str, step: str) -> str:
+    return f"{path}, {step}" if path else step
+
+
+def _operand_place(op: int, k: int) -> str:
+    """What operand word `k` of a type or constant is, as people say it."""
+    if op == Op.TypeStruct:
+        return f"member {k - 2}"
+    if op == Op.TypeFunction:
+        return "return type" if k == 2 else f"parameter {k - 3}"
+    if op == Op.TypePointer:
+        return "pointee"
+    if op in (Op.TypeArray, Op.TypeRuntimeArray, Op.TypeVector, Op.TypeMatrix):
+        return "element"
+    if k == 1:
+        return "type"
+    return f"operand {k - 2}"
+
+
+def _id_offsets(m: Module, i: int) -> set[int]:
+    s = int(m.starts[i])
+    lo, hi = np.searchsorted(m.id_pos, [s, s + int(m.sizes[i])])
+    return set((m.id_pos[lo:hi] - s).tolist())
