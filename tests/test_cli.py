@@ -237,7 +237,7 @@ def test_link_stdout_per_entry_point_is_usage_error(capsys: pytest.CaptureFixtur
 
 
 def test_stdin_names_in_errors(tmp_path: Path) -> None:
-    r = run_cli("link", "-", cwd=tmp_path, input=b"garbage!")
+    r = run_cli("link", "-", cwd=tmp_path, input=b"garbage\0!")  # text: tests/test_cli_ux.py
     assert r.returncode == 1
     assert r.stderr.decode().startswith("error: <stdin>: not a SPIR-V module")
 
@@ -571,6 +571,8 @@ def test_archive_round_trip(cwd: Path, capsys: pytest.CaptureFixture[str]) -> No
     members = read_archive(first)
     assert [n for n, _ in members] == ["lib.rmeta", long_name.name, IMPORTS.name]
     code, out, _ = main(capsys, "archive", "--list", "lib.rlib")
+    assert out.splitlines() == ["lib.rmeta", long_name.name, IMPORTS.name]  # as `ar t`
+    code, out, _ = main(capsys, "archive", "--list", "lib.rlib", "-v")
     assert out.splitlines() == ["lib.rmeta\t9", f"{long_name.name}\t{EXPORTS.stat().st_size}",
                                 f"{IMPORTS.name}\t{IMPORTS.stat().st_size}"]
     (cwd / "x").mkdir()

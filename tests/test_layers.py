@@ -16,7 +16,7 @@ LAYER = {
     "binary": 3, "text": 3,
     "link": 4,
     "archive": 1, "tools": 1,
-    "info": 5, "stage": 5, "manifest": 6,
+    "info": 5, "stage": 5, "inputs": 5, "manifest": 6,
     "cli": 7, "__main__": 8, "__init__": 9,
 }
 

@@ -1,6 +1,14 @@
 """spvlink: the SPIR-V link stage in Python.
 
-Heavy parts (numpy, the grammar) load lazily so `spvlink --help` stays cheap.
+    import spvlink
+    modules = spvlink.load(["main.spvasm", "libhash.rlib"])  # as `spvlink link` reads them
+    result = spvlink.link(modules, spvlink.LinkOptions(use_highest_version=True))
+    open("out.spv", "wb").write(spvlink.write(result.module))
+
+`run_stage(inputs, StageOptions(...))` is the whole `spvlink link` command (spirv-opt,
+spirv-val, files written); errors are `spvlink.errors.SpvError`s whose `str()` is the text
+the command prints. Heavy parts (numpy, the grammar) load lazily so `spvlink --help` stays
+cheap.
 """
 
 from __future__ import annotations
@@ -16,8 +24,10 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 if TYPE_CHECKING:
     from .binary import read, write
+    from .inputs import load
     from .ir import Instruction, Module
     from .link import LinkOptions, LinkResult, link
+    from .stage import CompileResult, StageOptions, run_stage
     from .text import assemble, disassemble
 
 _LAZY = {
@@ -30,6 +40,10 @@ _LAZY = {
     "link": ("spvlink.link", "link"),
     "LinkOptions": ("spvlink.link", "LinkOptions"),
     "LinkResult": ("spvlink.link", "LinkResult"),
+    "load": ("spvlink.inputs", "load"),
+    "run_stage": ("spvlink.stage", "run_stage"),
+    "StageOptions": ("spvlink.stage", "StageOptions"),
+    "CompileResult": ("spvlink.stage", "CompileResult"),
 }
 
 
@@ -43,6 +57,6 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "Instruction", "LinkOptions", "LinkResult", "Module", "__version__", "assemble",
-    "disassemble", "link", "read", "write",
+    "CompileResult", "Instruction", "LinkOptions", "LinkResult", "Module", "StageOptions",
+    "__version__", "assemble", "disassemble", "link", "load", "read", "run_stage", "write",
 ]

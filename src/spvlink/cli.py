@@ -142,20 +142,24 @@ def build_parser() -> argparse.ArgumentParser:
     common = _Parser(add_help=False)
     common.add_argument("--traceback", action="store_true", default=argparse.SUPPRESS,
                         help="show the Python traceback of an error")
+    common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                        help="say more: inputs assembled from text, archive member sizes")
 
     parser = _Parser(
         prog=PROG, parents=[common],
         description="The SPIR-V link stage: link modules and archives, optimise and "
                     "validate with SPIRV-Tools, and inspect SPIR-V.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True,
+                                help="`spvlink COMMAND --help` describes each")
 
     # link ------------------------------------------------------------------------------
     p = sub.add_parser("link", parents=[common], help="link modules and archives",
                        description="Link SPIR-V modules and rlib archives into validated "
                                    "module(s), as Rust-GPU's link stage does.")
     p.add_argument("inputs", nargs="+", metavar="INPUT",
-                   help="SPIR-V modules (any extension), ar archives, or - for stdin")
+                   help="SPIR-V modules (any extension), ar archives, SPIR-V assembly text "
+                        "(assembled first), or - for stdin")
     p.add_argument("-o", "--output", default="out.spv", metavar="OUTPUT",
                    help="output module (default out.spv); - writes it to stdout")
     p.add_argument("--module-output", choices=(*choices.MODULE_OUTPUTS, *choices.MODULE_OUTPUT_ALIASES),
@@ -216,7 +220,9 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Link every program of a JSON or TOML manifest "
                                    '({"programs": [{"name", "inputs", "output", "options"}]}) '
                                    "on all cores.")
-    p.add_argument("manifest", metavar="MANIFEST")
+    p.add_argument("manifest", metavar="MANIFEST",
+                   help="a .toml or .json manifest (see examples/programs.toml); relative "
+                        "paths in it are taken from its folder")
     p.add_argument("-j", "--jobs", type=int, default=None,
                    help="worker processes (default: all cores)")
     p.add_argument("--no-progress", dest="progress", action="store_false",
@@ -226,44 +232,60 @@ def build_parser() -> argparse.ArgumentParser:
     # archive ---------------------------------------------------------------------------
     p = sub.add_parser("archive", parents=[common], help="write, list or extract an rlib",
                        description="Deterministic GNU ar archives of SPIR-V objects, with "
-                                   "lib.rmeta first, as Rust's rlibs.")
+                                   "lib.rmeta first, as Rust's rlibs. --list prints the "
+                                   "member names, as `ar t` (sizes too under -v).")
     mode = p.add_mutually_exclusive_group(required=True)
     mode.add_argument("-o", "--output", metavar="LIB", help="write the archive LIB")
-    mode.add_argument("--list", metavar="LIB", help="list the members of LIB")
+    mode.add_argument("--list", metavar="LIB",
+                      help="print the names of the members of LIB (with -v: name and size)")
     mode.add_argument("--extract", metavar="LIB", help="extract the members of LIB")
     p.add_argument("--metadata", metavar="FILE", help="contents of lib.rmeta (default empty)")
     p.add_argument("-C", dest="directory", metavar="DIR", default=".",
                    help="directory to extract into (default .)")
-    p.add_argument("objects", nargs="*", metavar="OBJECT")
+    p.add_argument("objects", nargs="*", metavar="OBJECT",
+                   help="SPIR-V modules to put in the archive (with -o), in this order")
     p.set_defaults(func=cmd_archive)
 
     # val -------------------------------------------------------------------------------
-    p = sub.add_parser("val", parents=[common], help="validate a module (spirv-val)")
-    p.add_argument("file", metavar="FILE")
+    p = sub.add_parser("val", parents=[common], help="validate a module (spirv-val)",
+                       description="Validate a module (or each module of an archive) "
+                                   "in-process with SPIRV-Tools' validator, as spirv-val "
+                                   "does, with Rust-GPU's relaxations on by default.")
+    p.add_argument("file", metavar="FILE",
+                   help="module, archive or SPIR-V assembly text, or - for stdin")
     _add_target_env(p, "spv1.6", "target environment (default spv1.6)")
     _add_validator_flags(p)
     p.set_defaults(func=cmd_val)
 
     # opt -------------------------------------------------------------------------------
-    p = sub.add_parser("opt", parents=[common], help="optimise a module (spirv-opt)")
-    p.add_argument("file", metavar="FILE")
+    p = sub.add_parser("opt", parents=[common], help="optimise a module (spirv-opt)",
+                       description="Optimise a module with spirv-opt's pass lists for an "
+                                   "optimisation level, as the link stage does.")
+    p.add_argument("file", metavar="FILE",
+                   help="module or SPIR-V assembly text, or - for stdin")
     p.add_argument("-O", dest="opt_level", choices=choices.OPT_LEVELS, required=True, metavar="LEVEL",
                    help="0, 1|2|3 (performance) or s|z (size)")
     p.add_argument("-o", "--output", required=True, metavar="OUT", help="output (- is stdout)")
     p.add_argument("--strip-debug", action="store_true",
                    help="also eliminate dead constants and strip debug info")
-    p.add_argument("--preserve-bindings", action="store_true")
+    p.add_argument("--preserve-bindings", action="store_true",
+                   help="keep unused descriptor bindings (spirv-opt --preserve-bindings)")
     _add_target_env(p, None, "target environment for spirv-opt")
     p.set_defaults(func=cmd_opt)
 
     # dis / as --------------------------------------------------------------------------
-    p = sub.add_parser("dis", parents=[common], help="disassemble a module")
-    p.add_argument("file", metavar="FILE", help="module, or - for stdin")
+    p = sub.add_parser("dis", parents=[common], help="disassemble a module",
+                       description="Print a module as SPIRV-Tools' assembly text, the same "
+                                   "text spirv-dis prints.")
+    p.add_argument("file", metavar="FILE",
+                   help="module or SPIR-V assembly text, or - for stdin")
     p.add_argument("-o", "--output", metavar="OUT", default="-", help="text output (default -)")
     p.add_argument("--raw-id", action="store_true", help="numeric ids, as spirv-dis --raw-id")
     p.set_defaults(func=cmd_dis)
 
-    p = sub.add_parser("as", parents=[common], help="assemble SPIR-V text")
+    p = sub.add_parser("as", parents=[common], help="assemble SPIR-V text",
+                       description="Assemble SPIRV-Tools' assembly text into a module, as "
+                                   "spirv-as does.")
     p.add_argument("file", metavar="FILE", help="assembly text, or - for stdin")
     p.add_argument("-o", "--output", metavar="OUT", default="out.spv",
                    help="output module (default out.spv; - is stdout)")
@@ -276,8 +298,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_as)
 
     # info ------------------------------------------------------------------------------
-    p = sub.add_parser("info", parents=[common], help="summarise a module")
-    p.add_argument("file", metavar="FILE", help="module, or - for stdin")
+    p = sub.add_parser("info", parents=[common], help="summarise a module",
+                       description="Summarise a module: version, bound, capabilities, "
+                                   "entry points, imports and exports, sizes.")
+    p.add_argument("file", metavar="FILE",
+                   help="module or SPIR-V assembly text, or - for stdin")
     p.add_argument("--json", action="store_true", help="JSON instead of text")
     p.set_defaults(func=cmd_info)
     return parser
@@ -299,7 +324,8 @@ def _check_target_env(parser: argparse.ArgumentParser, env: str | None) -> None:
     from .tools import TARGET_ENVS
 
     if env not in TARGET_ENVS:
-        parser.error(f"unknown --target-env {env!r}: use one of {', '.join(TARGET_ENVS)}")
+        parser.error(f"unknown --target-env {env!r}: use one of "
+                     f"{', '.join(sorted(TARGET_ENVS))}")
 
 
 def _write_out(path: str, data: bytes | str) -> None:
@@ -313,10 +339,18 @@ def _write_out(path: str, data: bytes | str) -> None:
     write_atomic(path, data)
 
 
-def _read_module(path: str) -> Any:
+def _note_assembled(args: argparse.Namespace, names: Sequence[str]) -> None:
+    """Under -v, say which inputs were assembly text."""
+    if getattr(args, "verbose", False):
+        for name in names:
+            _err(f"note: {name}: SPIR-V assembly text, assembled as `spvlink as` would")
+
+
+def _read_module(path: str, args: argparse.Namespace) -> Any:
     from .stage import load_input
 
     mods = load_input(path)
+    _note_assembled(args, [m.name for m in mods if m.assembled])
     if len(mods) != 1:
         from .errors import InputError
 
@@ -372,6 +406,7 @@ def cmd_link(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     options = StageOptions(output=None if to_stdout else args.output, **fields)
     _tune_allocator(args.inputs)
     result = run_stage(args.inputs, options)
+    _note_assembled(args, result.assembled)
     for text in result.disassembly:
         sys.stderr.write(text if text.endswith("\n") else text + "\n")
     for w in result.warnings:
@@ -444,8 +479,9 @@ def cmd_archive(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
     lib = args.list or args.extract
     members = read_archive(read_input_bytes(lib), source=lib)
     if args.list:
-        for name, body in members:
-            sys.stdout.write(f"{name}\t{len(body)}\n")
+        verbose = getattr(args, "verbose", False)
+        for name, body in members:  # as `ar t`, and `ar tv` shows sizes
+            sys.stdout.write(f"{name}\t{len(body)}\n" if verbose else f"{name}\n")
         return 0
     out_dir = Path(args.directory)
     if not out_dir.is_dir():
@@ -460,12 +496,16 @@ def cmd_archive(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
 def cmd_val(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     _check_target_env(parser, args.target_env)
     from .errors import ValidationError
+    from .inputs import decode_input
     from .stage import expand_input, validator_options
     from .tools import validate
 
     members = expand_input(args.file)
     ok = True
-    for name, data in members:
+    for name, raw in members:
+        data, assembled = decode_input(name, raw)
+        if assembled:
+            _note_assembled(args, [name])
         try:
             validate(data, args.target_env, validator_options(args))
         except ValidationError as exc:
@@ -477,11 +517,14 @@ def cmd_val(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 def cmd_opt(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     _check_target_env(parser, args.target_env)
     from .errors import ToolError
+    from .inputs import decode_input
     from .stage import _parse, read_input_bytes
     from .tools import optimize, optimizer_passes
 
-    data = read_input_bytes(args.file)
     label = "<stdin>" if args.file == "-" else args.file
+    data, assembled = decode_input(label, read_input_bytes(args.file))
+    if assembled:
+        _note_assembled(args, [label])
     _parse(data, label)  # a clear error for input that is not SPIR-V
     passes = optimizer_passes(args.opt_level, strip=args.strip_debug)
     try:
@@ -497,7 +540,7 @@ def cmd_opt(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 def cmd_dis(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from .text import disassemble
 
-    text = disassemble(_read_module(args.file), raw_id=args.raw_id)
+    text = disassemble(_read_module(args.file, args), raw_id=args.raw_id)
     _write_out(args.output, text)
     return 0
 
@@ -549,7 +592,7 @@ def cmd_info(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
     from .info import describe, render_text
 
-    d = describe(_read_module(args.file))
+    d = describe(_read_module(args.file, args))
     if args.json:
         sys.stdout.write(json.dumps(d, indent=2) + "\n")
     else:

@@ -99,9 +99,9 @@ class StageOptions(Options):
     def spirv_opt_reason(self) -> str | None:
         """Why spirv-opt runs (Rust-GPU's rule), or None when it does not."""
         if self.opt_level != "0":
-            return f"the optimisation level is {self.opt_level} (-O {self.opt_level})"
+            return f"the optimisation level is {self.opt_level} (opt_level=\"{self.opt_level}\")"
         if self.strips_debug:
-            return ("debug info is off and --spirv-metadata is none, so dead constants are "
+            return ("debug info is off and spirv_metadata=\"none\", so dead constants are "
                     "eliminated and debug info is stripped")
         return None
 
@@ -121,6 +121,19 @@ class CompileResult:
         self.binaries: dict[str, bytes] = {}
         self.json_path: Path | None = None
         self.disassembly: list[str] = []  # texts asked for by disassemble*
+        self.assembled: list[str] = []  # inputs that were assembly text
+
+    def __repr__(self) -> str:
+        if isinstance(self.module, dict):
+            where = "{" + ", ".join(f"{k!r}: {v.as_posix()!r}" for k, v in self.module.items()) + "}"
+        elif self.module is not None:
+            where = repr(self.module.as_posix())
+        elif self.binaries:
+            where = f"<{len(self.binaries)} binaries in memory>"
+        else:
+            where = f"<{len(self.binary or b'')} bytes in memory>"
+        extra = f", warnings={len(self.warnings)}" if self.warnings else ""
+        return f"CompileResult(entry_points={self.entry_points!r}, module={where}{extra})"
 
     @property
     def per_entry_point(self) -> bool:
@@ -259,22 +272,33 @@ def _is_archive(data: bytes) -> bool:
 
 
 class InputModule(NamedTuple):
-    """One module to link, with the name diagnostics use and the bytes as read."""
+    """One module to link, with the name diagnostics use and the bytes as read (for
+    assembly text, the binary it assembled to, and `assembled` set)."""
 
     name: str
     data: bytes
     module: Module
+    assembled: bool = False
 
 
 def load_input(src: str | Path) -> list[InputModule]:
-    """The modules one input holds (itself, or an archive's objects), parsed."""
-    return [InputModule(name, data, _parse(data, name)) for name, data in expand_input(src)]
+    """The modules one input holds (itself, or an archive's objects), parsed; assembly
+    text is assembled (`inputs.decode_input`)."""
+    return [InputModule(name, data, _parse(data, name), text)
+            for name, data, text in _decoded(expand_input(src))]
+
+
+def _decoded(pairs: Sequence[tuple[str, bytes]]) -> list[tuple[str, bytes, bool]]:
+    from .inputs import decode_input
+
+    return [(name, *decode_input(name, data)) for name, data in pairs]
 
 
 def load_inputs(inputs: Sequence[str | Path],
                 loader: Callable[[str | Path], list[InputModule]] | None = None
                 ) -> list[InputModule]:
-    """Read every input (objects and archives, `-` is stdin) into modules, in order.
+    """Read every input (objects, archives and assembly text; `-` is stdin) into modules,
+    in order.
 
     Without a custom loader, all modules are parsed together (`binary.read_many`: the
     vectorised half of reading done once for all); if one is malformed, they are parsed
@@ -288,12 +312,13 @@ def load_inputs(inputs: Sequence[str | Path],
     from .binary import read_many
     from .errors import ParseError
 
-    pairs = [pair for src in inputs for pair in expand_input(src)]
+    found = _decoded([pair for src in inputs for pair in expand_input(src)])
     try:
-        modules = read_many([data for _, data in pairs], [name for name, _ in pairs])
+        modules = read_many([data for _, data, _ in found], [name for name, _, _ in found])
     except ParseError:
-        modules = [_parse(data, name) for name, data in pairs]
-    return [InputModule(name, data, m) for (name, data), m in zip(pairs, modules, strict=True)]
+        modules = [_parse(data, name) for name, data, _ in found]
+    return [InputModule(name, data, m, text)
+            for (name, data, text), m in zip(found, modules, strict=True)]
 
 
 def expand_input(src: str | Path) -> list[tuple[str, bytes]]:
@@ -409,7 +434,7 @@ def disassembly_texts(m: Module, options: StageOptions, label: str) -> tuple[lis
 def _not_found(label: str, what: str, name: str, options: StageOptions) -> str:
     hint = ""
     if what == "function" and options.spirv_metadata == "none":
-        hint = " (names were stripped: try --spirv-metadata full)"
+        hint = " (names were stripped: try spirv_metadata=\"full\")"
     return f"{label}: no {what} named {name!r} to disassemble{hint}"
 
 
@@ -496,6 +521,7 @@ def run_stage(inputs: Sequence[str | Path], options: StageOptions | None = None,
 
     with timer("read inputs"):
         mods = load_inputs(inputs, loader)
+    result.assembled = [im.name for im in mods if im.assembled]
 
     if options.dump_pre_link is not None:
         d = _ensure_dir(Path(options.dump_pre_link), "--dump-pre-link")
@@ -551,7 +577,7 @@ def run_stage(inputs: Sequence[str | Path], options: StageOptions | None = None,
 
     reason = options.spirv_opt_reason()
     if reason is not None and not options.spirv_opt:
-        result.warnings.append(f"spirv-opt was skipped (--no-spirv-opt); it would have run "
+        result.warnings.append(f"spirv-opt was skipped (spirv_opt=False); it would have run "
                                f"because {reason}")
 
     binaries: list[tuple[str | None, bytes]] = []

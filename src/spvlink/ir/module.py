@@ -305,6 +305,17 @@ class Module:
     def __len__(self) -> int:
         return int(self.starts.size)
 
+    def __repr__(self) -> str:
+        """`<Module SPIR-V 1.3, bound 57, 48 instructions, 2 functions, 1 entry point
+        from 'main.spv'>`: what the module is, at a glance."""
+        n_fn = int((self.opcodes == Op.Function).sum())
+        n_ep = int((self.opcodes == Op.EntryPoint).sum())
+        major, minor = self.version_tuple
+        where = f" from {self.source!r}" if self.source else ""
+        return (f"<Module SPIR-V {major}.{minor}, bound {self.bound}, {len(self)} "
+                f"instruction{'s' * (len(self) != 1)}, {n_fn} function{'s' * (n_fn != 1)}, "
+                f"{n_ep} entry point{'s' * (n_ep != 1)}{where}>")
+
     @property
     def version_tuple(self) -> tuple[int, int]:
         return (self.version >> 16) & 0xFF, (self.version >> 8) & 0xFF

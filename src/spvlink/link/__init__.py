@@ -9,6 +9,8 @@ and, per entry point, the last four again on each entry point's own module.
 from __future__ import annotations
 
 import gc
+import sys
+import types
 from collections.abc import Callable, Sequence
 
 from .. import choices
@@ -60,6 +62,9 @@ class LinkOptions(Options):
 
 
 class LinkResult:
+    """What `link` made: `module` (one module), or `modules` (entry point name -> module)
+    with `--module-output per-entry-point`; `entry_points` in module order."""
+
     def __init__(self, timings: list[tuple[str, float]] | None = None) -> None:
         self.module: Module | None = None  # single-module output
         self.modules: dict[str, Module] = {}  # entry name -> module
@@ -70,10 +75,22 @@ class LinkResult:
 
     @property
     def per_entry_point(self) -> bool:
+        """One module per entry point (`modules`) rather than one module (`module`)."""
         return self.module is None
+
+    def __repr__(self) -> str:
+        if self.module is not None:
+            made = f"module={self.module!r}"
+        else:
+            made = "modules={" + ", ".join(f"{k!r}: {m!r}" for k, m in self.modules.items()) + "}"
+        return f"LinkResult(entry_points={self.entry_points!r}, {made})"
 
 
 def link(modules: Sequence[Module], options: LinkOptions | None = None) -> LinkResult:
+    """Link `modules` (read with `spvlink.read` or `spvlink.load`) as `options` say.
+
+    Raises a `LinkError` naming every symbol and file at fault (`str()` lists them, as the
+    CLI prints them). No I/O: write `result.module` with `spvlink.write`."""
     options = options or LinkOptions()
     timer = StepTimer()
     # Many Python objects live during a big link; the cyclic collector only costs time.
@@ -159,5 +176,16 @@ def _finish(m: Module, options: LinkOptions, timer: StepTimer, *, roots: list[in
             out = compact_ids(out)
     return out
 
+
+class _CallableModule(types.ModuleType):
+    """`spvlink.link(modules)` calls `link`: once this subpackage is imported, Python makes
+    `spvlink.link` the subpackage, which would hide the function of the same name."""
+
+    def __call__(self, modules: Sequence[Module], options: LinkOptions | None = None
+                 ) -> LinkResult:
+        return link(modules, options)
+
+
+sys.modules[__name__].__class__ = _CallableModule
 
 __all__ = ["GENERATOR", "LinkOptions", "LinkResult", "link"]
