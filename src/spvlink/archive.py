@@ -27,8 +27,9 @@ _SYMBOL_TABLES = (b"/", b"/SYM64/", b"__.SYMDEF", b"__.SYMDEF SORTED")
 
 
 def is_archive(data: bytes) -> bool:
-    """True if `data` starts with the ar global header."""
-    return bytes(data[: len(MAGIC)]) == MAGIC
+    """True if `data` starts with an ar global header (a thin archive's too, which
+    `read_archive` refuses with a clear error)."""
+    return bytes(data[: len(MAGIC)]) in (MAGIC, _THIN_MAGIC)
 
 
 def _check_name(name: bytes | str) -> str:
@@ -51,6 +52,29 @@ def _check_name(name: bytes | str) -> str:
     if b"\n" in raw or b"\0" in raw:
         raise ArchiveError(f"archive member name {text!r} contains a newline or NUL")
     return text
+
+
+def extraction_name(name: str, *, source: str = "<archive>") -> str:
+    """`name` if a member of that name can be extracted as a file of the extraction
+    directory itself; else `ArchiveError`. binutils' `ar x` has the same rule (PR
+    binutils/17533, "Do not allow directory traversal outside of the current directory
+    tree"), but it warns "illegal output pathname for archive member" and extracts the
+    base name; spvlink refuses, so a crafted archive never writes where it did not say."""
+    bad = None
+    if not name:
+        bad = "is empty"
+    elif "\0" in name:
+        bad = "contains NUL"
+    elif name.startswith("/"):
+        bad = "is an absolute path"
+    elif "/" in name:
+        bad = "contains '/'"
+    elif name in (".", ".."):
+        bad = "is not a file name"
+    if bad is not None:
+        raise ArchiveError(f"{source}: member name {name!r} {bad}; refusing to extract it "
+                           "outside the extraction directory")
+    return name
 
 
 def _header(name: bytes, size: int, *, blank_meta: bool = False) -> bytes:
