@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from . import choices
+from ._words import text_bytes, text_of
 
 if TYPE_CHECKING:
     from .errors import SpvError
@@ -330,7 +331,7 @@ def _check_target_env(parser: argparse.ArgumentParser, env: str | None) -> None:
 
 def _write_out(path: str, data: bytes | str) -> None:
     if path == "-":
-        raw = data.encode() if isinstance(data, str) else data
+        raw = text_bytes(data) if isinstance(data, str) else data
         sys.stdout.buffer.write(raw)
         sys.stdout.buffer.flush()
         return
@@ -541,7 +542,7 @@ def cmd_dis(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from .text import disassemble
 
     text = disassemble(_read_module(args.file, args), raw_id=args.raw_id)
-    _write_out(args.output, text)
+    _write_out(args.output, text_bytes(text))
     return 0
 
 
@@ -570,12 +571,9 @@ def cmd_as(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
     raw = read_input_bytes(args.file)
     label = "<stdin>" if args.file == "-" else args.file
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        from .errors import InputError
-
-        raise InputError(f"{label}: not UTF-8 text (byte offset {exc.start})") from None
+    # Bytes that are not UTF-8 are kept (inside strings they are the string's own bytes,
+    # as spirv-dis prints them); elsewhere the assembler refuses them by line and column.
+    text = text_of(raw)
     try:
         version = _version_of_env(args.target_env) if args.target_env else None
         m = assemble(text, version=version, keep_header=args.keep_header,

@@ -250,13 +250,40 @@ def _ensure_dir(d: Path, what: str) -> Path:
     return d
 
 
+# The largest input read (a module or an archive): an endless stream or device stops here
+# with an error instead of filling the memory.
+MAX_INPUT_BYTES = 1 << 30
+
+
 def read_input_bytes(path: str | Path) -> bytes:
-    """The bytes of an input file (`-` is stdin), with one clear error naming it."""
+    """The bytes of an input file (`-` is stdin), with one clear error naming it.
+
+    The size is checked before reading: devices are refused, and no more than
+    `MAX_INPUT_BYTES` is read from a file or a stream."""
+    import stat
+
     if str(path) == STDIN:
-        return sys.stdin.buffer.read()
+        try:
+            fd = sys.stdin.buffer.fileno()
+            device = stat.S_ISCHR(os.fstat(fd).st_mode) and not os.isatty(fd)
+        except (OSError, ValueError):  # a stream without a file (tests, embedding)
+            device = False
+        if device:
+            raise InputError("<stdin>: is a device, not a SPIR-V module or archive")
+        data = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
+        if len(data) > MAX_INPUT_BYTES:
+            raise InputError(f"<stdin>: more than {MAX_INPUT_BYTES} bytes, the limit on inputs")
+        return data
     p = Path(path)
     try:
-        return p.read_bytes()
+        with open(p, "rb") as f:
+            mode = os.fstat(f.fileno()).st_mode
+            if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+                raise InputError(f"{p}: is a device, not a SPIR-V module or archive")
+            data = f.read(MAX_INPUT_BYTES + 1)
+        if len(data) > MAX_INPUT_BYTES:
+            raise InputError(f"{p}: more than {MAX_INPUT_BYTES} bytes, the limit on inputs")
+        return data
     except FileNotFoundError:
         raise InputError(f"{p}: no such file") from None
     except IsADirectoryError:
