@@ -209,3 +209,40 @@ def test_same_verdict_as_spirv_link(data: st.DataObject) -> None:
             f"spvlink: {why_ours or 'accepted'}\nspirv-link: {why_theirs or 'accepted'}")
     else:
         assert (ours is None) == (mutation is not None), (why_ours, why_theirs)
+
+
+def test_structural_key_groups_equal_types_only() -> None:
+    """The counting above can fail: equal arrays with their own length constants, and
+    equal recursive structs, share a key; a struct with another Offset does not."""
+    text = spirv_dis(spirv_as("""
+OpCapability Addresses
+OpCapability Kernel
+OpCapability Linkage
+OpMemoryModel Physical64 OpenCL
+OpMemberDecorate %s1 0 Offset 0
+OpMemberDecorate %s2 0 Offset 4
+%uint = OpTypeInt 32 0
+%f = OpTypeFloat 32
+%c3a = OpConstant %uint 3
+%c3b = OpConstant %uint 3
+%a1 = OpTypeArray %f %c3a
+%a2 = OpTypeArray %f %c3b
+%s1 = OpTypeStruct %a1
+%s2 = OpTypeStruct %a2
+OpTypeForwardPointer %p1 CrossWorkgroup
+OpTypeForwardPointer %p2 CrossWorkgroup
+%n1 = OpTypeStruct %uint %p1
+%n2 = OpTypeStruct %uint %p2
+%p1 = OpTypePointer CrossWorkgroup %n1
+%p2 = OpTypePointer CrossWorkgroup %n2
+""", "spv1.0"), "--raw-id")
+    keys = tg.structural_types(text)
+    # uint, float, the arrays, the structs s1 and s2 apart, the nodes, the pointers.
+    assert sorted(len(ids) for ids in _groups(keys)) == [1, 1, 1, 1, 2, 2, 2], keys
+
+
+def _groups(keys: dict[str, object]) -> list[list[str]]:
+    by_key: dict[object, list[str]] = {}
+    for tid, key in keys.items():
+        by_key.setdefault(key, []).append(tid)
+    return list(by_key.values())

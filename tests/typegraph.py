@@ -574,7 +574,7 @@ def structural_types(text: str) -> dict[str, object]:
         for w in rest:
             if w.startswith("%") and w in defs:
                 if op == "OpTypeArray" and defs[w][0] == "OpConstant":
-                    ops.append(("len", key(defs[w][1][0], stack), defs[w][1][1:]))
+                    ops.append(("len", key(defs[w][1][0], stack), tuple(defs[w][1][1:])))
                 else:
                     ops.append(key(w, stack))
             else:
