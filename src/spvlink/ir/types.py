@@ -26,7 +26,7 @@ import numpy as np
 from ..spec import Op
 from .facts import Decorations, decorations, global_defs
 from .layout import CONSTANT_OPCODES, TYPE_OPCODES, Section
-from .module import Module, is_in, opcode_facts
+from .module import Module, is_in, opcode_facts, unique
 
 # A forward pointer has no result; OpSpecConstantOp's operands depend on its embedded
 # opcode: neither is classified (the latter keeps its own identity).
@@ -64,13 +64,13 @@ def _type_identity(m: Module) -> TypeIdentity:
     if not members.size:
         return TypeIdentity(canon, members)
     ids = m.result_ids[members]
-    # Classes are numbered 1..n; an id that is not classified stands for itself above that
-    # range; an array length that is an integer constant stands for its value below zero.
-    # The first round sees every classified operand as alike (0): it groups by opcode,
-    # literals and decorations only, and later rounds split from there.
-    label = np.arange(m.bound, dtype=np.int64) + members.size + 1
+    # A class is labelled by its first declaration's id, an id that is not classified by
+    # itself, an array length that is an integer constant by its value (below zero). The
+    # first round sees every classified operand as alike (0, never an id): it groups by
+    # opcode, literals and decorations only; later rounds split classes from there.
+    label = canon.copy()
     label[ids] = 0
-    length_code = _length_codes(m, glob)
+    length_code = _length_codes(m, glob, rid)
     deco_class = _decoration_classes(m, decos, ids)
     is_id_word = np.zeros(m.words.size, dtype=bool)
     is_id_word[m.id_pos] = True
@@ -79,14 +79,12 @@ def _type_identity(m: Module) -> TypeIdentity:
     order = np.argsort(key, kind="stable")
     groups = [_Group(m, g, is_id_word, length_code)
               for g in np.split(members[order], np.flatnonzero(np.diff(key[order])) + 1)]
-    count = _refine(groups, label, own=deco_class)
-    while True:
-        new_count = _refine(groups, label, own=None)
-        if new_count == count:
-            break
-        count = new_count
-    for g in groups:
-        canon[g.ids] = g.ids[g.first_of_class]
+    changed = _refine(groups, label, own=deco_class)
+    while changed.any():
+        # Only a group whose operands' classes changed can split.
+        dirty = [g for g in groups if g.ids.size > 1 and changed[g.operands].any()]
+        changed = _refine(dirty, label, own=label)
+    canon[ids] = label[ids]
     return TypeIdentity(canon, members)
 
 
@@ -95,8 +93,8 @@ def _array(opcodes: frozenset[int]) -> np.ndarray:
 
 
 class _Group:
-    """Declarations of one opcode and word count: their words as a matrix, where their
-    ids are, and the class of each after the latest refinement."""
+    """Declarations of one opcode and word count: their words as a matrix and where their
+    id operands are."""
 
     def __init__(self, m: Module, g: np.ndarray, is_id_word: np.ndarray,
                  length_code: np.ndarray) -> None:
@@ -109,80 +107,89 @@ class _Group:
         self.ids = self.rows[:, self.result_off].copy()
         self.length_col: np.ndarray | None = None
         if int(m.opcodes[g[0]]) == Op.TypeArray and size == 4:
-            self.id_mask[:, 3] = False
             self.length_col = length_code[self.rows[:, 3]]
-            self.length_ids = self.rows[:, 3].copy()
-        self.first_of_class = np.zeros(g.size, dtype=np.int64)
+            self.id_mask[:, 3] = self.length_col >= 0  # a value needs no class
+        self.operands = self.rows[self.id_mask]
 
-    def key_rows(self, label: np.ndarray, own: np.ndarray | None) -> np.ndarray:
-        """The rows with every id replaced by its class and the result id's place holding
-        the declaration's own class (or, first, its decoration class)."""
+    def key_rows(self, label: np.ndarray, own: np.ndarray) -> np.ndarray:
+        """The rows with every id operand replaced by its label and the result id's place
+        holding the declaration's own class (or, first, its decoration class)."""
         rows = self.rows.copy()
-        rows[self.id_mask] = label[rows[self.id_mask]]
-        rows[:, self.result_off] = (own if own is not None else label)[self.ids]
+        rows[self.id_mask] = label[self.operands]
+        rows[:, self.result_off] = own[self.ids]
         if self.length_col is not None:
-            rows[:, 3] = np.where(self.length_col < 0, self.length_col, label[self.length_ids])
+            values = self.length_col < 0
+            rows[values, 3] = self.length_col[values]
         return rows
 
 
-def _refine(groups: list[_Group], label: np.ndarray, *, own: np.ndarray | None) -> int:
-    """One round: each declaration's new class is the distinct row it makes; returns the
-    number of classes. Labels are assigned after all groups are keyed (a round reads the
-    previous round's classes only)."""
-    assigned: list[tuple[np.ndarray, np.ndarray]] = []
-    base = 0
+def _refine(groups: list[_Group], label: np.ndarray, *, own: np.ndarray) -> np.ndarray:
+    """One round: each declaration's class becomes that of the first declaration of its
+    group making the same row (classes only split: the row holds the old class). Labels
+    are written after all groups are keyed: a round reads the previous round's only.
+    Returns, per id, whether its label changed."""
+    new: list[tuple[np.ndarray, np.ndarray]] = []
     for g in groups:
-        if g.ids.size == 1:
-            classes = np.zeros(1, dtype=np.int64)
-            g.first_of_class = np.zeros(1, dtype=np.int64)
-        else:
-            classes, g.first_of_class = _distinct_rows(g.key_rows(label, own))
-        assigned.append((g.ids, classes + base + 1))
-        base += int(classes.max()) + 1
-    for ids, classes in assigned:
-        label[ids] = classes
-    return base
+        first = _first_equal_row(g.key_rows(label, own)) if g.ids.size > 1 else \
+            np.zeros(1, dtype=np.int64)
+        new.append((g.ids, g.ids[first]))
+    changed = np.zeros(label.size, dtype=bool)
+    for ids, reps in new:
+        changed[ids] = label[ids] != reps
+        label[ids] = reps
+    return changed
 
 
-def _distinct_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per row: the number of its distinct value (numbered by first occurrence) and, per
-    row, the index of the first row equal to it."""
-    varying = rows[:, (rows != rows[0]).any(axis=0)]
+def _first_equal_row(rows: np.ndarray) -> np.ndarray:
+    """Per row, the index of the first row equal to it."""
     n = rows.shape[0]
+    varying = rows[:, (rows != rows[0]).any(axis=0)]
     if varying.shape[1] == 0:
-        return np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
-    if varying.shape[1] <= 2 and (varying >= 0).all() and (varying < (1 << 31)).all():
-        key = varying[:, 0] if varying.shape[1] == 1 else (varying[:, 0] << 32) | varying[:, 1]
-        _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
-    else:
-        packed = np.ascontiguousarray(varying).view(
-            np.dtype((np.void, varying.dtype.itemsize * varying.shape[1])))
-        _, first, inverse = np.unique(packed.ravel(), return_index=True, return_inverse=True)
-    inverse = inverse.ravel()
-    # Number classes by their first row so that numbering does not depend on values.
-    rank = np.empty(first.size, dtype=np.int64)
-    rank[np.argsort(first, kind="stable")] = np.arange(first.size)
-    return rank[inverse], first[inverse]
+        return np.zeros(n, dtype=np.int64)
+    # Columns folded into one integer key (ranked again when the next would overflow):
+    # sorting integers is far faster than sorting rows of bytes.
+    key = np.zeros(n, dtype=np.int64)
+    top = 0
+    for c in range(varying.shape[1]):
+        col = varying[:, c]
+        col = col - col.min()
+        span = int(col.max()) + 1
+        if top and top >= (1 << 62) // span:
+            _, key = np.unique(key, return_inverse=True)
+            key = key.ravel().astype(np.int64)
+            top = int(key.max()) + 1
+        key = key * span + col
+        top = max(top, 1) * span
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    return first[inverse.ravel()]
 
 
-def _length_codes(m: Module, glob: np.ndarray) -> np.ndarray:
-    """Per id: below zero for an integer OpConstant (equal values, equal codes), else 0."""
+def _length_codes(m: Module, glob: np.ndarray, rid: np.ndarray) -> np.ndarray:
+    """Per id: below zero for an integer OpConstant that is an array's length (equal
+    values, equal codes), else 0."""
     codes = np.zeros(m.bound, dtype=np.int64)
-    consts = glob[(m.opcodes[glob] == Op.Constant) & ((m.sizes[glob] == 4) | (m.sizes[glob] == 5))]
-    if not consts.size:
+    arrays = glob[(m.opcodes[glob] == Op.TypeArray) & (m.sizes[glob] == 4)]
+    if not arrays.size:
         return codes
-    ints = glob[m.opcodes[glob] == Op.TypeInt]
-    is_int_type = np.zeros(m.bound, dtype=bool)
-    is_int_type[m.result_ids[ints]] = True
-    consts = consts[is_int_type[m.result_types[consts]]]
-    if not consts.size:
+    lengths = unique(m.words[m.starts[arrays] + 3].astype(np.int64))
+    def_of = np.full(m.bound, -1, dtype=np.int64)
+    def_of[rid[rid > 0]] = glob[rid > 0]
+    at = def_of[lengths]
+    ok = at >= 0
+    ok[ok] = (m.opcodes[at[ok]] == Op.Constant) & (m.sizes[at[ok]] <= 5)
+    lengths, at = lengths[ok], at[ok]
+    type_at = def_of[m.words[m.starts[at] + 1].astype(np.int64)]
+    ok = type_at >= 0
+    ok[ok] = m.opcodes[type_at[ok]] == Op.TypeInt
+    lengths, at = lengths[ok], at[ok]
+    if not at.size:
         return codes
-    s = m.starts[consts]
+    s = m.starts[at]
     low = m.words[s + 3].astype(np.uint64)
-    high = np.where(m.sizes[consts] == 5, m.words[np.minimum(s + 4, m.words.size - 1)], 0)
+    high = np.where(m.sizes[at] == 5, m.words[np.minimum(s + 4, m.words.size - 1)], 0)
     value = low | (high.astype(np.uint64) << np.uint64(32))
     _, inverse = np.unique(value, return_inverse=True)
-    codes[m.result_ids[consts]] = -1 - inverse.ravel().astype(np.int64)
+    codes[lengths] = -1 - inverse.ravel().astype(np.int64)
     return codes
 
 
