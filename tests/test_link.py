@@ -442,3 +442,12 @@ def test_time_passes_reports_each_pass() -> None:
     assert all(seconds >= 0 for _, seconds in r.timings)
     assert link_asm(MAIN, LIB).timings == []
 
+
+
+def test_merge_sizes_ids_by_use_not_header_bound() -> None:
+    """Issue 11: memory follows the input, not a number it claims. A module whose header
+    bound is far above its ids gets a merged bound from the ids it uses."""
+    lib = asm(LIB, "lib.spv")
+    claims = lib.with_header(bound=4_000_000)
+    r = link([asm(MAIN, "main.spv"), claims], LinkOptions(compact_ids=False))
+    assert r.module is not None and r.module.bound < 100

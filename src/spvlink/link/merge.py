@@ -95,7 +95,8 @@ def merge(modules: Sequence[Module], *, use_highest_version: bool,
     total = 0
     for m in modules:
         shifts.append(total)
-        total += max(m.bound - 1, 0)
+        # The ids a module uses, not the bound its header claims: memory follows the input.
+        total += m.max_id()
     bound = total + 1
     if bound >= MAX_BOUND:
         raise LinkError(f"the merged module needs {bound} ids, more than fit in 32 bits")
