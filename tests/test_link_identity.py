@@ -369,3 +369,36 @@ def test_partial_link_puts_declarations_first() -> None:
     first_def = text.index("OpLabel")
     assert text.index("OpFunctionParameter") < first_def
     assert_valid(r.module, "spv1.5")  # type: ignore[arg-type]
+
+
+def test_cli_pointer_mismatch_flag_and_warnings(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """The command line: the refusal suggests --allow-pointer-mismatch, the flag links,
+    and the linker's warnings are printed as rustc-style `warning:` lines."""
+    from helpers import spirv_as
+    from spvlink.cli import main
+
+    (tmp_path / "user.spv").write_bytes(spirv_as(PTR_USER, "opencl1.2"))
+    (tmp_path / "lib.spv").write_bytes(spirv_as(PTR_LIB, "opencl1.2"))
+    args = [str(tmp_path / "user.spv"), str(tmp_path / "lib.spv"), "-o", str(tmp_path / "o.spv"),
+            "--target-env", "opencl1.2"]
+    assert main(["link", *args]) == 1
+    err = capsys.readouterr().err
+    assert "--allow-pointer-mismatch binds them" in err
+    assert "pointee: u8 in " in err
+    assert main(["link", *args, "--allow-pointer-mismatch"]) == 0
+    assert (tmp_path / "o.spv").exists()
+    warn_lib = OVERLOADS.replace("%f1 = OpFunction %float None %fn1", "%f1 = OpFunction %float Inline %fn1")
+    user = OVERLOAD_USER.replace("%v2 = OpTypeVector %float 2\n%pv = OpTypePointer Function %v2",
+                                 "%v2 = OpTypeVector %float 2\n%pf = OpTypePointer Function %float\n"
+                                 "%pv = OpTypePointer Function %v2") \
+        .replace("%fn = OpTypeFunction %float %pv", "%fn = OpTypeFunction %float %pf") \
+        .replace("%p = OpFunctionParameter %pv", "%p = OpFunctionParameter %pf") \
+        .replace("%v = OpVariable %pv Function", "%v = OpVariable %pf Function")
+    (tmp_path / "u.spv").write_bytes(spirv_as(user))
+    (tmp_path / "l.spv").write_bytes(spirv_as(warn_lib))
+    capsys.readouterr()
+    assert main(["link", str(tmp_path / "u.spv"), str(tmp_path / "l.spv"), "-o",
+                 str(tmp_path / "w.spv"), "--target-env", "vulkan1.2"]) == 0
+    err = capsys.readouterr().err
+    assert 'warning: function control of symbol "f" differs between declaration and ' \
+           "definition; the definition's is used\n  = note: imported by " in err

@@ -188,7 +188,9 @@ def link_program(program: Program) -> Outcome:
         return Outcome(program.name, False, f"bad options: {exc}")
     except Exception as exc:  # one program's bug must not stop the others
         return Outcome(program.name, False, f"internal error: {type(exc).__name__}: {exc}")
-    return Outcome(program.name, True, warnings=list(result.warnings),
+    warnings = [w if isinstance(w, str) else "; ".join([w.message, *w.notes])
+                for w in result.warnings]  # one line each in link-many's report
+    return Outcome(program.name, True, warnings=warnings,
                    entry_points=list(result.entry_points), seconds=time.perf_counter() - t0)
 
 

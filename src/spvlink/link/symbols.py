@@ -275,6 +275,9 @@ class _Resolver:
                 notes.append(f"{diff.path}: {diff.left} in {fi}, {diff.right} in {fe}")
             elif diff is not None and diff.left != describe_type(self.m, ti, self.defs):
                 notes.append(f"{diff.left} in {fi}, {diff.right} in {fe}")
+            if _physical_addressing(self.m) and _differ_in_pointees(self.m, self.defs, ti, te):
+                notes.append("they differ only in pointee types: allow_pointer_mismatch=True "
+                             "binds them, with OpBitcast where the types meet")
             self.problems.append(TypeMismatch(f"type mismatch for symbol \"{imp.name}\"",
                                               notes=notes))
             return False
