@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # Compilers and the Vulkan CPU driver the tests and the demo use.
 APT_PACKAGES := glslc glslang-tools clang-14 llvm-spirv-14 mesa-vulkan-drivers libvulkan1 binutils
 
-.PHONY: all setup apt demo test lint bench clean
+.PHONY: all setup apt demo test lint bench fuzz clean
 
 all: test
 
@@ -37,7 +37,7 @@ demo: setup
 	@echo "== the linked modules are in demo-out/; spvlink is $(BIN)/spvlink ('. $(BIN)/activate' puts it on PATH)"
 
 lint: setup
-	$(BIN)/ruff check src tests tools bench
+	$(BIN)/ruff check src tests tools bench fuzz
 	$(BIN)/mypy src/spvlink
 	$(BIN)/python tools/gen_spec.py --check
 
@@ -46,6 +46,13 @@ test: lint
 
 bench: setup
 	$(BIN)/python bench/run.py
+
+# A fuzzing campaign on all cores (docs/FUZZING.md): `make fuzz N=100000 SEED=1`.
+# Failures are reduced and saved under tests/regressions/fuzz/.
+N ?= 10000
+SEED ?= 0
+fuzz: setup
+	$(BIN)/python -m fuzz -n $(N) --seed $(SEED) --save
 
 clean:
 	rm -rf $(VENV) build demo-out .pytest_cache .mypy_cache .ruff_cache

@@ -24,7 +24,7 @@ from typing import Any
 MEMORY_BASE = 256 << 20
 MEMORY_PER_BYTE = 400
 TIME_BASE = 10.0
-TIME_PER_KB = 1.0
+TIME_PER_KB = 0.05
 KILL_MARGIN = 15.0
 
 
@@ -60,11 +60,13 @@ def _on_alarm(signum: int, frame: Any) -> None:
     raise Timeout()
 
 
-def run_limited(data: bytes, config: dict[str, Any]) -> dict[str, Any]:
-    """Run one case under the limits, in this process. Returns the report as a dict with
-    `peak_bytes` and `seconds` added."""
+def run_limited(data: bytes, config: dict[str, Any], run: Any = None) -> dict[str, Any]:
+    """Run one case under the limits, in this process (`run(data, config, report)`,
+    default the pipeline). Returns the report as a dict with `peak_bytes` and `seconds`
+    added."""
     from .pipeline import Report, run_case
 
+    run = run or run_case
     report = Report()
     soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     limit = _status("VmSize") + MEMORY_BASE + MEMORY_PER_BYTE * len(data)
@@ -77,7 +79,7 @@ def run_limited(data: bytes, config: dict[str, Any]) -> dict[str, Any]:
     try:
         resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
         signal.setitimer(signal.ITIMER_REAL, time_limit(len(data)))
-        run_case(data, config, report)
+        run(data, config, report)
     except MemoryError as exc:
         report.outcome, report.signature = "memory", f"MemoryError@{_stage_of(report)}"
         report.detail = str(exc)[:300]
