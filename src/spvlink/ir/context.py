@@ -25,7 +25,7 @@ import functools
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .._words import decode_string, opcode_of
+from .._words import decode_string, opcode_of, word_count_of
 from ..grammar import grammar
 from ..grammar.walk import WalkContext
 from ..spec import Op
@@ -144,7 +144,8 @@ class DecodeContext:
         w = self._words
         for s in starts[self._count:end]:
             s = int(s)
-            self._observe_fact(w[s:s + (int(w[s]) >> 16)].tolist())
+            ws = w[s:s + word_count_of(int(w[s]))]
+            self._observe_fact(ws.tolist() if hasattr(ws, "tolist") else ws)
             self._count += 1
         return True
 

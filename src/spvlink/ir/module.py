@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from .._words import MAGIC as MAGIC
 from .._words import decode_string as decode_string
 from .._words import encode_string as encode_string
+from .._words import opcode_of, word_count_of
 from ..errors import SpvError
 from ..grammar import ONE, grammar
-from ..grammar.walk import ID_KINDS, WalkContext, WalkError, walk
+from ..grammar.walk import ID_KINDS, WalkContext, WalkError, WalkResult, walk
 from ..spec import Op
 from .layout import PURE_CLASSES, PURE_EXTRA, SECTION_OF_OPCODE, Section
 
@@ -267,7 +268,12 @@ class Module:
         schema: int = 0,
         source: str | None = None,
     ) -> Module:
-        """Build a module from instruction views or raw instruction word lists."""
+        """Build a module from instruction views or raw instruction word lists.
+
+        Every instruction is checked as the reader would check it (its first word's count,
+        its layout by the grammar, ids neither 0 nor at or above `bound`), so what is built
+        can be written and read back; `InstructionError.index` says which one failed.
+        `bound` defaults to the highest id + 1."""
         np = _np()
         flat: list[int] = []
         starts: list[int] = []
@@ -275,26 +281,36 @@ class Module:
         from .context import DecodeContext
 
         ctx = DecodeContext()
-        for inst in instructions:
+        walk_ctx = ctx.walk_context()
+        for index, inst in enumerate(instructions):
             ws = inst.words() if isinstance(inst, Instruction) else list(inst)
+            res = walk_instruction(ws, walk_ctx, index)
             ctx.observe(ws)
-            try:
-                res = walk(ws, ctx.walk_context())
-            except WalkError as exc:
-                raise SpvError(f"cannot encode {grammar().opname(ws[0] & 0xFFFF)}: "
-                               f"{exc.message}") from None
             base = len(flat)
             starts.append(base)
             id_pos.extend(base + o for o in res.id_offsets)
             flat.extend(ws)
-        words = np.array(flat, dtype=np.uint32)
+        try:
+            words = np.array(flat, dtype=np.uint32)
+        except OverflowError:
+            at = next(k for k, w in enumerate(flat) if not 0 <= w <= 0xFFFFFFFF)
+            index = int(np.searchsorted(np.array(starts), at, side="right")) - 1
+            raise InstructionError(f"word {flat[at]} does not fit in 32 bits", index) from None
         st = np.array(starts, dtype=np.int64)
         sizes = (words[st] >> 16).astype(np.int64) if st.size else np.zeros(0, np.int64)
         opcodes = (words[st] & 0xFFFF).astype(np.int64) if st.size else np.zeros(0, np.int64)
         pos = np.array(id_pos, dtype=np.int64)
         inst_of = np.searchsorted(st, pos, side="right") - 1
+        top = int(words[pos].max()) if pos.size else 0
         if bound is None:
-            bound = int(words[pos].max()) + 1 if pos.size else 1
+            bound = top + 1
+        ids = words[pos]
+        bad = (ids == 0) | (ids >= bound)
+        if bad.any():
+            j = int(np.argmax(bad))
+            value = int(ids[j])
+            raise InstructionError("id 0 is not a valid id" if value == 0 else
+                                   f"id {value} is not below the bound {bound}", int(inst_of[j]))
         return cls(version=version, generator=generator, bound=bound, schema=schema,
                    words=words, starts=st, sizes=sizes, opcodes=opcodes,
                    sections=compute_sections(opcodes), id_pos=pos,
@@ -516,11 +532,7 @@ class Module:
                 out_base += w1 - w0
             for inst in replace[i]:
                 ws = inst.words() if isinstance(inst, Instruction) else list(inst)
-                try:
-                    offs = walk(ws, ctx).id_offsets
-                except WalkError as exc:
-                    raise SpvError(f"cannot encode {grammar().opname(ws[0] & 0xFFFF)}: "
-                                   f"{exc.message}") from None
+                offs = walk_instruction(ws, ctx, i).id_offsets
                 pieces_words.append(np.array(ws, dtype=np.uint32))
                 pieces_ids.append(np.array(offs, dtype=np.int64) + out_base)
                 pieces_starts.append(np.array([out_base], dtype=np.int64))
@@ -564,6 +576,12 @@ class Module:
                       opcodes=self.opcodes, sections=self.sections, id_pos=self.id_pos,
                       id_inst=self.id_inst, source=self.source)
 
+    def check(self) -> None:
+        """Raise `ir.check.ModuleInvariantError` unless the arrays agree (see `check_module`)."""
+        from .check import check_module
+
+        check_module(self)
+
     def max_id(self) -> int:
         return int(self.words[self.id_pos].max()) if self.id_pos.size else 0
 
@@ -595,6 +613,29 @@ def concatenate(modules: Sequence[Module], shifts: Sequence[int], *, version: in
     return Module(version=version, generator=generator, bound=bound, words=words,
                   starts=starts, sizes=sizes, opcodes=opcodes, sections=sections,
                   id_pos=id_pos, id_inst=id_inst)
+
+
+class InstructionError(SpvError):
+    """An instruction that cannot be part of a module; `index`: its place in the input."""
+
+    def __init__(self, message: str, index: int) -> None:
+        super().__init__(message)
+        self.index = index
+
+
+def walk_instruction(ws: Sequence[int], ctx: WalkContext, index: int) -> WalkResult:
+    """`walk` an instruction given as words from outside (the assembler's raw words, a
+    pass's rewrite): its first word must count its words, as the reader requires."""
+    wc = word_count_of(ws[0]) if ws else 0
+    if wc != len(ws) or not ws:
+        what = f"{grammar().opname(opcode_of(ws[0]))}: " if ws else ""
+        raise InstructionError(f"{what}the first word counts {wc} words, the instruction "
+                               f"has {len(ws)}", index)
+    try:
+        return walk(ws, ctx)
+    except WalkError as exc:
+        raise InstructionError(f"cannot encode {grammar().opname(opcode_of(ws[0]))}: "
+                               f"{exc.message}", index) from None
 
 
 def instruction_from_words(ws: Sequence[int], ctx: WalkContext) -> Instruction:

@@ -15,7 +15,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from ..errors import AssemblyError, SpvError
+from .._words import MAX_WORD_COUNT, bound_error, version_error, version_word
+from ..errors import AssemblyError
 from ..grammar import (
     MANY,
     ONE,
@@ -27,8 +28,8 @@ from ..grammar import (
 )
 from ..grammar.walk import ID_KINDS
 from ..ir import Module
-from ..ir.module import encode_string
-from ..spec import Op
+from ..ir.context import DecodeContext
+from ..ir.module import InstructionError, encode_string
 from .literals import (
     LiteralError,
     encode_float,
@@ -84,9 +85,7 @@ class _Assembler:
         if preserve_numeric_ids:
             self.preserved = {int(w[1:]) for w in words
                               if len(w) > 1 and w[0] == "%" and w[1:].isdigit()}
-        self.numeric: dict[int, tuple[str, int]] = {}
-        self.value_types: dict[int, int] = {}
-        self.ext_names: dict[int, str] = {}
+        self.ctx = DecodeContext()  # what the instructions so far tell later ones
         self.insts: list[list[int]] = []
         self.inst_tokens: list[int] = []
         self.generic = False
@@ -157,24 +156,7 @@ class _Assembler:
                 raise self.error(fail) from None
             self.insts.append(ws)
             self.inst_tokens.append(start)
-            self.observe(ws)
-
-    def observe(self, ws: list[int]) -> None:
-        op = ws[0] & 0xFFFF
-        if len(ws) < 3:
-            return
-        if op == Op.TypeInt and len(ws) >= 4:
-            self.numeric[ws[1]] = ("s" if ws[3] else "u", ws[2])
-        elif op == Op.TypeFloat:
-            self.numeric[ws[1]] = ("f", ws[2])
-        elif op == Op.ExtInstImport:
-            from ..ir.module import decode_string
-
-            self.ext_names[ws[1]] = decode_string(ws[2:])
-        else:
-            info = self.g.instructions.get(op)
-            if info is not None and info.has_result_type and info.has_result:
-                self.value_types[ws[2]] = ws[1]
+            self.ctx.observe(ws)
 
     def instruction(self) -> list[int]:
         result: int | None = None
@@ -208,7 +190,7 @@ class _Assembler:
         if not self.at_new_instruction() and not self.words[self.pos].startswith("!"):
             raise _Fail(f"too many operands for {info.opname}: '{self.words[self.pos]}'",
                         self.pos)
-        if len(ws) > 0xFFFF:
+        if len(ws) > MAX_WORD_COUNT:
             raise _Fail(f"{info.opname} has more than 65535 words", index)
         ws[0] = (len(ws) << 16) | info.opcode
         return ws
@@ -303,7 +285,7 @@ class _Assembler:
                 if w.startswith("!"):
                     ws.append(self.raw_word(w, i))
                 else:
-                    selector_type = self.value_types.get(ws[1], 0) if len(ws) > 1 else 0
+                    selector_type = (self.ctx.value_type(ws[1]) or 0) if len(ws) > 1 else 0
                     ws.extend(self.typed(w, i, selector_type, "selector"))
                 self.operands([OperandSpec("IdRef", ONE, "'Label'")], ws, None, ext)
                 return
@@ -353,7 +335,7 @@ class _Assembler:
             raise _Fail(str(exc), index) from None
 
     def typed(self, word: str, index: int, type_id: int, what: str) -> list[int]:
-        t = self.numeric.get(type_id)
+        t = self.ctx.numeric_type(type_id)
         if t is None:
             raise _Fail(f"the {what}'s type must be a scalar integer or float type", index)
         kind, width = t
@@ -382,7 +364,7 @@ class _Assembler:
         self.opname = saved
 
     def ext_inst(self, word: str, index: int, ws: list[int]) -> None:
-        set_name = self.ext_names.get(ws[3]) if len(ws) > 3 else None
+        set_name = self.ctx.ext_set_name(ws[3]) if len(ws) > 3 else None
         if set_name is None:
             raise _Fail(f"the set of {self.opname} is not an OpExtInstImport seen before",
                         index)
@@ -432,7 +414,8 @@ def _header_value(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
 def _generator_word(label: str, version: int) -> int | None:
     m = _UNKNOWN_TOOL.match(label)
     if m:
-        return (int(m.group(1)) << 16) | version
+        tool = int(m.group(1))
+        return (tool << 16) | version if tool <= 0xFFFF else None
     for tool, (vendor, name) in sorted(grammar().generators.items()):
         if (f"{vendor} {name}" if name else vendor) == label:
             return (tool << 16) | version
@@ -448,6 +431,9 @@ def assemble(text: str, *, version: int | None = None,
     header comments that `disassemble`/spirv-dis write (where present).
     `preserve_numeric_ids` (`%5` stays id 5) defaults to `keep_header`, so that
     `assemble(disassemble(m, raw_id=True), keep_header=True)` gives `m` back word for word.
+
+    What it returns passes the reader's checks (instructions given as raw `!<n>` words
+    included), so it can always be written and read back.
     """
     if preserve_numeric_ids is None:
         preserve_numeric_ids = keep_header
@@ -455,41 +441,46 @@ def assemble(text: str, *, version: int | None = None,
     asm.run()
     if version is None:
         m = _header_value(_VERSION, text)
-        version = (int(m.group(1)) << 16) | (int(m.group(2)) << 8) if m else DEFAULT_VERSION
-    ids_used = [*asm.ids.values(), 0]
-    bound = max(ids_used) + 1
+        if m is None:
+            version = DEFAULT_VERSION
+        else:
+            major, minor = int(m.group(1)), int(m.group(2))
+            version = version_word(major, minor) if max(major, minor) <= 0xFF else -1
+            if version < 0 or version_error(version) is not None:
+                raise asm.error_at(f"unknown SPIR-V version {m.group(1)}.{m.group(2)}",
+                                   m.start(1))
     generator, schema = SPVLINK_GENERATOR, 0
+    header_bound: re.Match[str] | None = None
     if keep_header:
         gm = _header_value(_GENERATOR, text)
         if gm is not None:
             word = _generator_word(gm.group(1).strip(), int(gm.group(2)) & 0xFFFF)
             if word is not None:
                 generator = word
-        bm = _header_value(_BOUND, text)
-        if bm is not None:
-            bound = max(bound, int(bm.group(1)))
+        header_bound = _header_value(_BOUND, text)
         sm = _header_value(_SCHEMA, text)
         if sm is not None:
             schema = int(sm.group(1))
+            if schema > 0xFFFFFFFF:
+                raise asm.error_at(f"schema {schema} does not fit in 32 bits", sm.start(1))
     try:
-        return Module.from_instructions(asm.insts, version=version, generator=generator,
-                                        bound=bound, schema=schema)
-    except SpvError as exc:
-        # Find the instruction that does not encode, to say where it is.
-        from ..grammar.walk import WalkContext, WalkError, walk
-
-        def width(t: int | None) -> int | None:
-            return asm.numeric[t][1] if t in asm.numeric else None
-
-        ctx = WalkContext(type_width=width,
-                          value_width=lambda v: width(asm.value_types.get(v)),
-                          ext_set_name=asm.ext_names.get)
-        for ws, tok in zip(asm.insts, asm.inst_tokens, strict=True):
-            try:
-                walk(ws, ctx)
-            except WalkError as werr:
-                raise asm.error_at(werr.message, asm.offsets[tok]) from None
-        raise AssemblyError(exc.message, line=1, column=1) from None
+        module = Module.from_instructions(asm.insts, version=version, generator=generator,
+                                          schema=schema)
+    except InstructionError as exc:
+        raise asm.error_at(exc.message, asm.offsets[asm.inst_tokens[exc.index]]) from None
+    bound = max([module.bound, *(v + 1 for v in asm.ids.values())])
+    if header_bound is not None and int(header_bound.group(1)) > bound:
+        bound = int(header_bound.group(1))
+        if bound_error(bound) is not None or bound > 0xFFFFFFFF:
+            raise asm.error_at(bound_error(bound) or f"id bound {bound} does not fit in 32 "
+                               "bits", header_bound.start(1))
+    problem = bound_error(bound)
+    if problem is not None:
+        top = str(bound - 1)
+        where = next((asm.offsets[k] for k, w in enumerate(asm.words)
+                      if w[0] == "%" and asm.ids.get(w[1:]) == bound - 1), 0)
+        raise asm.error_at(f"id %{top}: {problem}", where)
+    return module.with_header(bound=bound)
 
 
 __all__ = ["DEFAULT_VERSION", "SPVLINK_GENERATOR", "assemble"]

@@ -13,8 +13,9 @@ from collections.abc import Callable
 
 from ..grammar import grammar
 from ..ir import Module
+from ..ir.layout import Word
 from ..ir.module import decode_string
-from ..spec import Op
+from ..spec import Decoration, Op
 from .literals import format_number
 
 _VALID = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_0123456789")
@@ -70,15 +71,21 @@ def friendly_names(module: Module) -> Callable[[int], str]:
     used: set[str] = set()
     numeric: dict[int, tuple[str, int]] = {}  # type id -> (kind, width)
 
+    # base -> the smallest suffix that may still be free: names are never given back, so
+    # the search for a free `base_k` goes on from where the last one stopped (linear in
+    # the ids, where starting from 0 each time was quadratic in the ids sharing a name).
+    next_suffix: dict[str, int] = {}
+
     def save(rid: int, suggested: str) -> None:
         if rid in names:
             return
         base = sanitize(suggested)
         name = base
         if name in used:
-            k = 0
+            k = next_suffix.get(base, 0)
             while f"{base}_{k}" in used:
                 k += 1
+            next_suffix[base] = k + 1
             name = f"{base}_{k}"
         used.add(name)
         names[rid] = name
@@ -100,7 +107,7 @@ def friendly_names(module: Module) -> Callable[[int], str]:
                     save(ws[1], decode_string(ws[2:]))
                 continue
             if op == Op.Decorate:
-                if len(ws) >= 4 and ws[2] == 11:  # Decoration BuiltIn
+                if len(ws) >= 4 and ws[Word.DECORATION] == Decoration.BuiltIn:
                     e = builtins.get(ws[3])
                     suggested = _BUILTIN_NAMES.get(e.name) if e is not None else None
                     if suggested is not None:
