@@ -59,6 +59,9 @@ DEFAULT_WORKLOADS = [
     "wide500",
     "wide500pe",
     "big",
+    # issue 9: each module declares its own arrays and length constants
+    "chain-arrays1000",
+    "wide-arrays500",
 ]
 QUICK_WORKLOADS = ["chain5", "chain10", "chain50", "wide3", "wide3pe", "wide20"]
 
@@ -178,14 +181,18 @@ def parse_name(name: str) -> Spec:
     name = name.strip()
     pe = name.endswith("pe")
     base = name[:-2] if pe else name
-    for kind in ("chain", "wide", "big"):
+    # The arrays variants (issue 9) first: "chain-arrays200" also starts with "chain".
+    for kind in ("chain-arrays", "wide-arrays", "chain", "wide", "big"):
         if base.startswith(kind):
             rest = base[len(kind) :]
             n = int(rest) if rest else 1
-            if pe and kind != "wide":
+            if pe and not kind.startswith("wide"):
                 raise SystemExit(f"error: {name}: per-entry-point is only for wide workloads")
             return Spec(name, kind, n, pe)
-    raise SystemExit(f"error: unknown workload {name!r} (chainN, wideN, wideNpe, big)")
+    raise SystemExit(
+        f"error: unknown workload {name!r} (chainN, wideN, wideNpe, big, chain-arraysN, "
+        "wide-arraysN, wide-arraysNpe)"
+    )
 
 
 def _generate(kind: str, n: int, out: Path, seed: int) -> None:

@@ -16,6 +16,12 @@ Kinds:
     N library modules each redeclaring about 50 types and 100 constants and
     exporting eight small functions ``wide_k_e``; a main module has entry points
     ``main0``..``main7``, entry e calling ``wide_k_e`` for k = 0..N-1 in turn.
+``chain-arrays N``, ``wide-arrays N``
+    The same programs (the same expected buffers) with every function taking a
+    struct ``{uint[2]; uint[3]}`` by value instead of a uint (the value rides in
+    both arrays; the callee reads ``b[2]``): each module declares its own arrays,
+    struct and length constants, in an order of its own, so imports resolve only
+    when arrays from different modules are the same type (issue 9).
 ``big``
     Two modules of about 4 MB each with long straight-line integer functions;
     the first exports ``big_export``, which the second imports and calls from its
@@ -211,14 +217,42 @@ def run_program(
 
 
 class Lib:
-    """Common ids of a library-style module: uint and uint(uint)."""
+    """Common ids of a library-style module: uint and uint(uint), or, with ``arrays`` (a
+    generator deciding this module's declaration order), uint(S) for S = {uint[2]; uint[3]}."""
 
-    def __init__(self, b: ModuleBuilder) -> None:
+    def __init__(self, b: ModuleBuilder, arrays: np.random.Generator | None = None) -> None:
         self.b = b
         b.capability(se.CAP_SHADER)
         b.capability(se.CAP_LINKAGE)
         self.uint = b.type(se.OP_TYPE_INT, 32, 0)
-        self.fn_uu = b.type(se.OP_TYPE_FUNCTION, self.uint, self.uint)
+        self.arrays = arrays is not None
+        self.arg = self.uint
+        if arrays is not None:
+            # The module's own length constants and arrays, in its own order.
+            lengths = [2, 3] if arrays.integers(0, 2) else [3, 2]
+            arr = {n: b.type(se.OP_TYPE_ARRAY, self.uint, self.uconst(n)) for n in lengths}
+            self.arr2, self.arr3 = arr[2], arr[3]
+            self.arg = b.type(se.OP_TYPE_STRUCT, self.arr2, self.arr3, unique=True)
+        self.fn_uu = b.type(se.OP_TYPE_FUNCTION, self.uint, self.arg)
+
+    def wrap(self, w: list[int], v: int) -> int:
+        """The argument carrying uint ``v``: S{{v, v}, {v, v, v}} (``v`` itself without arrays)."""
+        if not self.arrays:
+            return v
+        b = self.b
+        a2, a3, s = b.id(), b.id(), b.id()
+        w += se.inst(se.OP_COMPOSITE_CONSTRUCT, [self.arr2, a2, v, v])
+        w += se.inst(se.OP_COMPOSITE_CONSTRUCT, [self.arr3, a3, v, v, v])
+        w += se.inst(se.OP_COMPOSITE_CONSTRUCT, [self.arg, s, a2, a3])
+        return s
+
+    def unwrap(self, w: list[int], p: int) -> int:
+        """The uint a parameter carries (member 1, element 2)."""
+        if not self.arrays:
+            return p
+        x = self.b.id()
+        w += se.inst(se.OP_COMPOSITE_EXTRACT, [self.uint, x, p, 1, 2])
+        return x
 
     def uconst(self, value: int) -> int:
         return self.b.constant(se.OP_CONSTANT, self.uint, value & 0xFFFFFFFF)
@@ -233,15 +267,15 @@ class Lib:
         uint = self.uint
         w = b.functions
         w += se.inst(se.OP_FUNCTION, [uint, fid, se.FUNCTION_CONTROL_NONE, self.fn_uu])
-        w += se.inst(se.OP_FUNCTION_PARAMETER, [uint, x])
+        w += se.inst(se.OP_FUNCTION_PARAMETER, [self.arg, x])
         w += se.inst(se.OP_LABEL, [b.id()])
-        ids = [x]
+        ids = [self.unwrap(w, x)]
         consts = b._consts
         for op, a, bv, bc in zip(prog.ops, prog.a, prog.b, prog.b_const, strict=True):
             rid = b.bound
             b.bound += 1
             if op == CALL:
-                w += (0x50000 | se.OP_FUNCTION_CALL, uint, rid, callee_id, ids[a])
+                w += (0x50000 | se.OP_FUNCTION_CALL, uint, rid, callee_id, self.wrap(w, ids[a]))
             else:
                 if bc:
                     cid = consts.get((se.OP_CONSTANT, uint, bv))
@@ -329,8 +363,9 @@ class ComputeMain:
         v = b.id()
         w += se.inst(se.OP_LOAD, [uint, v, p])
         for c in callees:
+            arg = self.lib.wrap(w, v)
             r = b.id()
-            w += se.inst(se.OP_FUNCTION_CALL, [uint, r, c, v])
+            w += se.inst(se.OP_FUNCTION_CALL, [uint, r, c, arg])
             v = r
         w += se.inst(se.OP_STORE, [p, v])
         w += se.inst(se.OP_RETURN, [])
@@ -342,6 +377,12 @@ class ComputeMain:
 
 def _rng(seed: int, kind: str, *parts: int) -> np.random.Generator:
     return np.random.default_rng([seed, _KIND_IDS[kind], *parts])
+
+
+def _order_rng(seed: int, kind: str, k: int) -> np.random.Generator:
+    """Decides module k's declaration order in an arrays variant, apart from ``_rng``'s
+    stream so that the programs (and expected buffers) stay those of the plain kind."""
+    return _rng(seed, kind, k, 0xA7)
 
 
 def _const_pool(seed: int, kind: str, size: int = 64) -> np.ndarray:
@@ -365,7 +406,7 @@ CHAIN_FUNCS = 5
 CHAIN_OPS = 40
 
 
-def gen_chain(n: int, out_dir: Path, seed: int) -> Workload:
+def gen_chain(n: int, out_dir: Path, seed: int, arrays: bool = False) -> Workload:
     if n < 1:
         raise ValueError("chain needs N >= 1")
     pool = _const_pool(seed, "chain")
@@ -374,10 +415,10 @@ def gen_chain(n: int, out_dir: Path, seed: int) -> Workload:
     progs0: list[Program] = []
     for k in range(n):
         rng = _rng(seed, "chain", k)
-        lib = Lib(ModuleBuilder())
+        lib = Lib(ModuleBuilder(), _order_rng(seed, "chain", k) if arrays else None)
         callee_id = 0
         if k >= 1:
-            callee_id = lib.b.import_function(lib.uint, lib.fn_uu, [lib.uint], f"chain_{k - 1}_0")
+            callee_id = lib.b.import_function(lib.uint, lib.fn_uu, [lib.arg], f"chain_{k - 1}_0")
         for j in range(CHAIN_FUNCS):
             call_at = int(rng.integers(1, 5)) if (j == 0 and k >= 1) else None
             prog = random_program(
@@ -394,9 +435,9 @@ def gen_chain(n: int, out_dir: Path, seed: int) -> Workload:
         lib.b.write(path)
         inputs.append(path)
 
-    main = Lib(ModuleBuilder())
+    main = Lib(ModuleBuilder(), _order_rng(seed, "chain", n) if arrays else None)
     cm = ComputeMain(main)
-    f = main.b.import_function(main.uint, main.fn_uu, [main.uint], f"chain_{n - 1}_0")
+    f = main.b.import_function(main.uint, main.fn_uu, [main.arg], f"chain_{n - 1}_0")
     cm.entry("main", [f])
     path = out_dir / "chain_main.spv"
     main.b.write(path)
@@ -404,7 +445,8 @@ def gen_chain(n: int, out_dir: Path, seed: int) -> Workload:
 
     expected = _chain_eval(progs0, _x0())
     exp = [int(v) for v in expected]
-    return Workload("chain", n, seed, inputs, exp, ["main"], expected_per_entry={"main": exp})
+    kind = "chain-arrays" if arrays else "chain"
+    return Workload(kind, n, seed, inputs, exp, ["main"], expected_per_entry={"main": exp})
 
 
 def _chain_eval(progs: list[Program], x: np.ndarray) -> np.ndarray:
@@ -591,10 +633,11 @@ def _ev_select(c0: int, c1: int, c2: int, x: np.ndarray) -> np.ndarray:
     return np.where(x < _u(c0), x ^ _u(c1), x ^ _u(c2)).astype(np.uint32)
 
 
-def _wide_module(k: int, seed: int, pool: np.ndarray) -> tuple[ModuleBuilder, list[WideEval]]:
+def _wide_module(k: int, seed: int, pool: np.ndarray, arrays: bool = False
+                 ) -> tuple[ModuleBuilder, list[WideEval]]:
     """One wide library module and the Python evaluators of its eight exports."""
     rng = _rng(seed, "wide", k)
-    lib = Lib(ModuleBuilder())
+    lib = Lib(ModuleBuilder(), _order_rng(seed, "wide", k) if arrays else None)
     b = lib.b
     t = WideTypes(lib, rng, pool)
     uint = lib.uint
@@ -602,17 +645,17 @@ def _wide_module(k: int, seed: int, pool: np.ndarray) -> tuple[ModuleBuilder, li
     ev: list[WideEval] = []
     I = se.inst  # noqa: E741
 
-    def begin(e: int) -> tuple[int, int, list[int]]:
+    def begin(e: int, unwrap: bool = True) -> tuple[int, int, list[int]]:
         fid = b.id()
         x = b.id()
         w = b.functions
         w += I(se.OP_FUNCTION, [uint, fid, se.FUNCTION_CONTROL_NONE, lib.fn_uu])
-        w += I(se.OP_FUNCTION_PARAMETER, [uint, x])
+        w += I(se.OP_FUNCTION_PARAMETER, [lib.arg, x])
         w += I(se.OP_LABEL, [b.id()])
         name = f"wide_{k}_{e}"
         b.name(fid, name)
         b.linkage(fid, name, se.LINKAGE_EXPORT)
-        return fid, x, w
+        return fid, lib.unwrap(w, x) if unwrap else x, w
 
     def op(w: list[int], opcode: int, rtype: int, *args: int) -> int:
         r = b.id()
@@ -645,10 +688,11 @@ def _wide_module(k: int, seed: int, pool: np.ndarray) -> tuple[ModuleBuilder, li
     ev.append(partial(_ev_add_xor, cv, c3))
 
     # e2: Function variable round trip
-    _, x, w = begin(2)
+    _, x, w = begin(2, unwrap=False)
     c1, c2 = pick() | 1, pick()
     var = b.id()
     w += I(se.OP_VARIABLE, [t.ptr_fn_uint, var, se.SC_FUNCTION])
+    x = lib.unwrap(w, x)  # after the variable, which must come first in the block
     m = op(w, se.OP_IMUL, uint, x, c(c1))
     w += I(se.OP_STORE, [var, m])
     ld = op(w, se.OP_LOAD, uint, var)
@@ -691,7 +735,7 @@ def _wide_module(k: int, seed: int, pool: np.ndarray) -> tuple[ModuleBuilder, li
     # e6: call e0 in the same module
     _, x, w = begin(6)
     c1 = pick()
-    r = op(w, se.OP_FUNCTION_CALL, uint, f0, x)
+    r = op(w, se.OP_FUNCTION_CALL, uint, f0, lib.wrap(w, x))
     end(w, op(w, se.OP_BITWISE_XOR, uint, r, c(c1)))
     ev.append(partial(_ev_prog, p0, c1))
 
@@ -707,7 +751,7 @@ def _wide_module(k: int, seed: int, pool: np.ndarray) -> tuple[ModuleBuilder, li
     return b, ev
 
 
-def gen_wide(n: int, out_dir: Path, seed: int) -> Workload:
+def gen_wide(n: int, out_dir: Path, seed: int, arrays: bool = False) -> Workload:
     if n < 1:
         raise ValueError("wide needs N >= 1")
     pool = _const_pool(seed, "wide")
@@ -715,18 +759,18 @@ def gen_wide(n: int, out_dir: Path, seed: int) -> Workload:
     inputs: list[Path] = []
     vals = [_x0() for _ in range(WIDE_FUNCS)]
     for k in range(n):
-        b, evs = _wide_module(k, seed, pool)
+        b, evs = _wide_module(k, seed, pool, arrays)
         path = out_dir / f"wide_{k:0{wd}d}.spv"
         b.write(path)
         inputs.append(path)
         for e in range(WIDE_FUNCS):
             vals[e] = evs[e](vals[e]).astype(np.uint32)
 
-    main = Lib(ModuleBuilder())
+    main = Lib(ModuleBuilder(), _order_rng(seed, "wide", n) if arrays else None)
     cm = ComputeMain(main)
     imports = [
         [
-            main.b.import_function(main.uint, main.fn_uu, [main.uint], f"wide_{k}_{e}")
+            main.b.import_function(main.uint, main.fn_uu, [main.arg], f"wide_{k}_{e}")
             for k in range(n)
         ]
         for e in range(WIDE_FUNCS)
@@ -738,7 +782,8 @@ def gen_wide(n: int, out_dir: Path, seed: int) -> Workload:
     main.b.write(path)
     inputs.append(path)
     per = {names[e]: [int(v) for v in vals[e]] for e in range(WIDE_FUNCS)}
-    return Workload("wide", n, seed, inputs, None, names, expected_per_entry=per)
+    kind = "wide-arrays" if arrays else "wide"
+    return Workload(kind, n, seed, inputs, None, names, expected_per_entry=per)
 
 
 # ====================================================================== big
@@ -790,6 +835,8 @@ _GENERATORS: dict[str, Callable[[int, Path, int], Workload]] = {
     "chain": gen_chain,
     "wide": gen_wide,
     "big": gen_big,
+    "chain-arrays": partial(gen_chain, arrays=True),
+    "wide-arrays": partial(gen_wide, arrays=True),
 }
 
 

@@ -157,3 +157,82 @@ def test_linked_runs_on_vulkan(request: pytest.FixtureRequest, which: str, tmp_p
         out = vk.run_compute(spirv, entry, [buf], groups=wl.groups)
         got = np.frombuffer(out[0], dtype=np.uint32).tolist()
         assert got == wl.expected_per_entry[entry], entry
+
+
+# -- the arrays variants (issue 9): every module declares its own arrays and lengths -------
+
+
+@pytest.fixture(scope="module")
+def arrays_pair(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[Workload, Workload]]:
+    d = tmp_path_factory.mktemp("arrays")
+    return [(generate(kind, n, d / kind), generate(f"{kind}-arrays", n, d / f"{kind}-arrays"))
+            for kind, n in (("chain", 5), ("wide", 3))]
+
+
+def test_arrays_variant_same_programs(arrays_pair: list[tuple[Workload, Workload]]) -> None:
+    """The variants compute what the plain workloads compute; only the calls' argument type
+    (a struct of arrays, declared by each module with its own length constants) differs."""
+    from helpers import spirv_dis
+
+    for plain, arrays in arrays_pair:
+        assert arrays.expected_per_entry == plain.expected_per_entry
+        assert arrays.entry_points == plain.entry_points
+        assert len(arrays.inputs) == len(plain.inputs)
+        for p, q in zip(arrays.inputs, plain.inputs, strict=True):
+            n_plain = spirv_dis(q.read_bytes()).count("OpTypeArray")
+            assert spirv_dis(p.read_bytes()).count("OpTypeArray") == n_plain + 2, p
+
+
+@needs_tools
+def test_arrays_variant_links_and_validates(arrays_pair: list[tuple[Workload, Workload]],
+                                            tmp_path: Path) -> None:
+    """Each input validates; spirv-link and spvlink link them, both outputs validate for
+    Vulkan 1.2, spvlink's output has each type once, and runs."""
+    from helpers import spirv_dis
+    from spvlink.binary import read_many, write
+    from spvlink.link import link
+    from typegraph import structural_types
+
+    for _plain, wl in arrays_pair:
+        for p in wl.inputs:
+            _val(p, "spv1.5")
+        _val(_link(wl, tmp_path / f"{wl.kind}.spirv-link.spv"), "vulkan1.2")
+        mods = read_many([p.read_bytes() for p in wl.inputs], [p.name for p in wl.inputs])
+        r = link(mods)
+        assert r.module is not None
+        out = tmp_path / f"{wl.kind}.spvlink.spv"
+        out.write_bytes(write(r.module))
+        _val(out, "vulkan1.2")
+        keys = list(structural_types(spirv_dis(out.read_bytes(), "--raw-id")).values())
+        assert len(keys) == len(set(keys))
+        vk = _vkrun()
+        if vk is None:
+            continue
+        buf = np.array(wl.input, dtype=np.uint32)
+        for entry in wl.entry_points:
+            got = vk.run_compute(out.read_bytes(), entry, [buf], groups=wl.groups)
+            assert np.frombuffer(got[0], dtype=np.uint32).tolist() == \
+                wl.expected_per_entry[entry], entry
+
+
+def test_run_py_knows_the_arrays_variants(tmp_path: Path) -> None:
+    """bench/run.py names them chain-arraysN, wide-arraysN and wide-arraysNpe, links them
+    with both tools and validates both outputs."""
+    import json
+
+    import run
+
+    spec = run.parse_name("wide-arrays3pe")
+    assert (spec.kind, spec.n, spec.per_entry) == ("wide-arrays", 3, True)
+    assert run.parse_name("chain-arrays200").kind == "chain-arrays"
+    assert {"chain-arrays1000", "wide-arrays500"} <= set(run.DEFAULT_WORKLOADS)
+    out = tmp_path / "r.json"
+    r = subprocess.run([sys.executable, str(_ROOT / "bench/run.py"), "--only",
+                        "chain-arrays5,wide-arrays3pe", "--repeat", "1", "--no-extras",
+                        "--run-kinds", "none", "--work", str(tmp_path / "work"), "--json",
+                        str(out)], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stdout + r.stderr
+    rows = {w["name"]: w for w in json.loads(out.read_text())["workloads"]}
+    assert set(rows) == {"chain-arrays5", "wide-arrays3pe"}
+    for row in rows.values():
+        assert row["spvlink"]["valid"] is True and row["spirv_link"]["valid"] is True

@@ -180,14 +180,17 @@ def test_clcpp_same_module_count_as_spirv_link_keeps_duplicates(
 
 # -- (b) glslang --no-link libraries with overloads -----------------------------------------
 
-OVERLOAD_USER = """
+def float_shader(*, names_and_linkage: str, types: str, declarations: str = "",
+                 local_vars: str = "", body: str, interface: str = "") -> str:
+    """A compute shader doing `buf[i] = %r` where `body` computes %r from %x = buf[i]
+    (binding 0, 64 invocations a group); the caller adds its types, imports and code."""
+    return f"""
 OpCapability Shader
 OpCapability Linkage
 OpMemoryModel Logical GLSL450
-OpEntryPoint GLCompute %main "main" %gid %data
+OpEntryPoint GLCompute %main "main" %gid %data{interface}
 OpExecutionMode %main LocalSize 64 1 1
-OpDecorate %f_vec2 LinkageAttributes "f" Import
-OpDecorate %f_float LinkageAttributes "f" Import
+{names_and_linkage}
 OpDecorate %gid BuiltIn GlobalInvocationId
 OpDecorate %rta ArrayStride 4
 OpMemberDecorate %buf 0 Offset 0
@@ -197,10 +200,8 @@ OpDecorate %data Binding 0
 %void = OpTypeVoid
 %uint = OpTypeInt 32 0
 %float = OpTypeFloat 32
-%one = OpConstant %float 1
 %uint_0 = OpConstant %uint 0
 %v3uint = OpTypeVector %uint 3
-%v2float = OpTypeVector %float 2
 %ptr_in = OpTypePointer Input %v3uint
 %gid = OpVariable %ptr_in Input
 %rta = OpTypeRuntimeArray %float
@@ -208,35 +209,51 @@ OpDecorate %data Binding 0
 %ptr_sb = OpTypePointer StorageBuffer %buf
 %ptr_f = OpTypePointer StorageBuffer %float
 %data = OpVariable %ptr_sb StorageBuffer
+%vfn = OpTypeFunction %void
+{types}
+{declarations}
+%main = OpFunction %void None %vfn
+%e = OpLabel
+{local_vars}
+%g = OpLoad %v3uint %gid
+%i = OpCompositeExtract %uint %g 0
+%pe = OpAccessChain %ptr_f %data %uint_0 %i
+%x = OpLoad %float %pe
+{body}
+OpStore %pe %r
+OpReturn
+OpFunctionEnd
+"""
+
+
+OVERLOAD_USER = float_shader(
+    names_and_linkage="""
+OpDecorate %f_vec2 LinkageAttributes "f" Import
+OpDecorate %f_float LinkageAttributes "f" Import""",
+    types="""
+%one = OpConstant %float 1
+%v2float = OpTypeVector %float 2
 %ptr_fn_v2 = OpTypePointer Function %v2float
 %ptr_fn_f = OpTypePointer Function %float
 %fn_v2 = OpTypeFunction %float %ptr_fn_v2
-%fn_f = OpTypeFunction %float %ptr_fn_f
-%vfn = OpTypeFunction %void
+%fn_f = OpTypeFunction %float %ptr_fn_f""",
+    declarations="""
 %f_vec2 = OpFunction %float None %fn_v2
 %pv = OpFunctionParameter %ptr_fn_v2
 OpFunctionEnd
 %f_float = OpFunction %float None %fn_f
 %pf = OpFunctionParameter %ptr_fn_f
-OpFunctionEnd
-%main = OpFunction %void None %vfn
-%e = OpLabel
+OpFunctionEnd""",
+    local_vars="""
 %tv = OpVariable %ptr_fn_v2 Function
-%tf = OpVariable %ptr_fn_f Function
-%g = OpLoad %v3uint %gid
-%i = OpCompositeExtract %uint %g 0
-%pe = OpAccessChain %ptr_f %data %uint_0 %i
-%x = OpLoad %float %pe
+%tf = OpVariable %ptr_fn_f Function""",
+    body="""
 %v = OpCompositeConstruct %v2float %x %one
 OpStore %tv %v
 %a = OpFunctionCall %float %f_vec2 %tv
 OpStore %tf %x
 %b = OpFunctionCall %float %f_float %tf
-%r = OpFAdd %float %a %b
-OpStore %pe %r
-OpReturn
-OpFunctionEnd
-"""
+%r = OpFAdd %float %a %b""")
 
 # An import of f whose type no overload has: f(int*) -> int.
 NO_MATCH_USER = """
@@ -446,56 +463,31 @@ OpFunctionEnd
 
 # Its own float[3] (length constant declared late, after a float[4] of its own), its own
 # struct, imports of both symbols used through those types.
-ARRAY_USER = """
-OpCapability Shader
-OpCapability Linkage
-OpMemoryModel Logical GLSL450
-OpEntryPoint GLCompute %main "main" %gid %data %w
-OpExecutionMode %main LocalSize 64 1 1
+ARRAY_USER = float_shader(
+    interface=" %w",
+    names_and_linkage="""
 OpName %Sm "Input"
 OpDecorate %w LinkageAttributes "weights" Import
-OpDecorate %sum LinkageAttributes "sum3" Import
-OpDecorate %gid BuiltIn GlobalInvocationId
-OpDecorate %rta ArrayStride 4
-OpMemberDecorate %buf 0 Offset 0
-OpDecorate %buf Block
-OpDecorate %data DescriptorSet 0
-OpDecorate %data Binding 0
-%void = OpTypeVoid
-%float = OpTypeFloat 32
-%uint = OpTypeInt 32 0
+OpDecorate %sum LinkageAttributes "sum3" Import""",
+    types="""
 %four = OpConstant %uint 4
 %arr4 = OpTypeArray %float %four
-%zero = OpConstant %uint 0
 %two_i = OpConstant %uint 2
 %three = OpConstant %uint 3
 %arr3 = OpTypeArray %float %three
 %Sm = OpTypeStruct %arr3 %float
 %two = OpConstant %float 2
-%v3uint = OpTypeVector %uint 3
-%ptr_in = OpTypePointer Input %v3uint
-%gid = OpVariable %ptr_in Input
-%rta = OpTypeRuntimeArray %float
-%buf = OpTypeStruct %rta
-%ptr_sb = OpTypePointer StorageBuffer %buf
-%ptr_f = OpTypePointer StorageBuffer %float
-%data = OpVariable %ptr_sb StorageBuffer
 %ptr_priv_arr3 = OpTypePointer Private %arr3
 %ptr_priv_f = OpTypePointer Private %float
 %w = OpVariable %ptr_priv_arr3 Private
 %ptr_fn_Sm = OpTypePointer Function %Sm
-%fn = OpTypeFunction %float %ptr_fn_Sm
-%vfn = OpTypeFunction %void
+%fn = OpTypeFunction %float %ptr_fn_Sm""",
+    declarations="""
 %sum = OpFunction %float None %fn
 %sp = OpFunctionParameter %ptr_fn_Sm
-OpFunctionEnd
-%main = OpFunction %void None %vfn
-%e = OpLabel
-%sv = OpVariable %ptr_fn_Sm Function
-%g = OpLoad %v3uint %gid
-%i = OpCompositeExtract %uint %g 0
-%pe = OpAccessChain %ptr_f %data %zero %i
-%x = OpLoad %float %pe
+OpFunctionEnd""",
+    local_vars="%sv = OpVariable %ptr_fn_Sm Function",
+    body="""
 %warr = OpLoad %arr3 %w
 %w1 = OpCompositeExtract %float %warr 1
 %a = OpCompositeConstruct %arr3 %x %w1 %x
@@ -504,11 +496,7 @@ OpStore %sv %st
 %s = OpFunctionCall %float %sum %sv
 %pw2 = OpAccessChain %ptr_priv_f %w %two_i
 %w2 = OpLoad %float %pw2
-%r = OpFAdd %float %s %w2
-OpStore %pe %r
-OpReturn
-OpFunctionEnd
-"""
+%r = OpFAdd %float %s %w2""")
 
 ARRAY_INPUT = np.arange(256, dtype=np.float32)
 
