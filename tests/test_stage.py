@@ -54,7 +54,7 @@ def test_single_result(tmp_path: Path) -> None:
 def test_per_entry_point_result(tmp_path: Path, multi: Path) -> None:
     res = run_stage([multi], StageOptions(output=tmp_path / "s.spv", module_output="multiple"))
     assert isinstance(res.module, dict)
-    assert res.entry_points == ["double_it", "square", "add_index"]
+    assert res.entry_points == ["add_index", "double_it", "square"]  # link.rs: sorted
     assert res.module == {e: tmp_path / "s.spvs" / f"{e}.spv" for e in res.entry_points}
     assert set(res.binaries) == set(res.entry_points)
     assert res.json_path == tmp_path / "s.spv.json"
@@ -93,10 +93,19 @@ def test_options_checked() -> None:
         StageOptions(spirv_metadata="some")
     assert StageOptions(opt_level=2).opt_level == "2"  # type: ignore[arg-type]
     assert StageOptions(module_output="multiple").module_output == "per-entry-point"
+    # CodegenArgs: every relaxation is off unless given.
     o = StageOptions()
-    assert (o.relax_struct_store and o.relax_logical_pointer and o.relax_block_layout
-            and o.uniform_buffer_standard_layout and o.scalar_block_layout
-            and o.skip_block_layout and o.target_env == "spv1.6")
+    assert o.validator == () and o.target_env == "spv1.6"
+    assert not (o.relax_struct_store or o.relax_logical_pointer or o.relax_block_layout
+                or o.uniform_buffer_standard_layout or o.scalar_block_layout
+                or o.skip_block_layout)
+    # The linker's options live in one LinkOptions, given flat or whole.
+    o = StageOptions(dce=False, scalar_block_layout=True, skip_block_layout=False)
+    assert o.link == spvlink.link.LinkOptions(dce=False) and not o.dce
+    assert o.validator == ("scalar_block_layout",) and o.scalar_block_layout
+    assert o.replace(compact_ids=False).link == spvlink.link.LinkOptions(dce=False,
+                                                                         compact_ids=False)
+    assert StageOptions(link=spvlink.link.LinkOptions(dce=False)) == StageOptions(dce=False)
 
 
 def test_spirv_opt_rule() -> None:
@@ -182,13 +191,20 @@ def test_spirv_opt_failure_warns(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 # The validator path
 
 
-def test_validation_error_writes_module(tmp_path: Path) -> None:
+def test_validation_error_keeps_module_as_invalid(tmp_path: Path) -> None:
+    """Issue 10: a module spirv-val rejects is kept as OUT.invalid.spv (named in the note),
+    with no file at -o (an old one is removed: make would take it as up to date) and no
+    JSON; link.rs reports "spirv-val failed" with the module's name as a note."""
     out = tmp_path / "o.spv"
+    out.write_bytes(b"stale")
     with pytest.raises(ValidationError) as e:
-        run_stage([EXPORTS, IMPORTS], StageOptions(output=out, target_env="vulkan1.0"))
+        run_stage([EXPORTS, IMPORTS], StageOptions(output=out, target_env="vulkan1.0",
+                                                   json=tmp_path / "o.json"))
     assert str(out) in e.value.message and "Invalid SPIR-V binary version 1.5" in e.value.message
-    assert out.exists()
-    assert not (tmp_path / "o.spv.json").exists()
+    kept = tmp_path / "o.invalid.spv"
+    assert e.value.notes[-1] == f"the module was kept as {kept} for inspection"
+    assert not out.exists() and not (tmp_path / "o.json").exists()
+    assert spirv_val(kept.read_bytes(), "spv1.5") is None  # valid where 1.5 is allowed
 
 
 def test_several_invalid_modules(tmp_path: Path, multi: Path) -> None:
@@ -197,7 +213,8 @@ def test_several_invalid_modules(tmp_path: Path, multi: Path) -> None:
                                         module_output="per-entry-point"))
     assert len(e.value.errors) == 3
     assert all("o.spvs" in err.message for err in e.value.errors)
-    assert len(list((tmp_path / "o.spvs").iterdir())) == 3
+    assert sorted(p.name for p in (tmp_path / "o.spvs").iterdir()) == [
+        "add_index.invalid.spv", "double_it.invalid.spv", "square.invalid.spv"]
     assert not (tmp_path / "o.spv.json").exists()
 
 

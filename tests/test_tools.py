@@ -12,7 +12,6 @@ import pytest
 from spvlink import tools
 from spvlink.errors import ToolError, ValidationError
 from spvlink.tools import (
-    RUST_GPU_VALIDATOR_OPTIONS,
     TARGET_ENVS,
     ValidatorOptions,
     canonical_target_env,
@@ -166,7 +165,9 @@ def test_unknown_target_env() -> None:
 def test_validate_good(tmp_path: Path, env: str) -> None:
     binary = assemble(tmp_path, COMPUTE).read_bytes()
     validate(binary, env)
-    validate(binary, env, RUST_GPU_VALIDATOR_OPTIONS)
+    validate(binary, env, ValidatorOptions(relax_struct_store=True, relax_logical_pointer=True,
+                                      relax_block_layout=True, uniform_buffer_standard_layout=True,
+                                      scalar_block_layout=True, skip_block_layout=True))
 
 
 def test_validate_linkage_rejected_by_vulkan(tmp_path: Path) -> None:
@@ -205,7 +206,6 @@ def test_relax_options_make_a_difference(tmp_path: Path) -> None:
     assert proc.stderr.decode().strip() == str(info.value)
     validate(binary, "vulkan1.2", ValidatorOptions(scalar_block_layout=True))
     validate(binary, "vulkan1.2", ValidatorOptions(skip_block_layout=True))
-    validate(binary, "vulkan1.2", RUST_GPU_VALIDATOR_OPTIONS)
     # and the in-process result agrees with spirv-val given the same flags
     flags = ValidatorOptions(scalar_block_layout=True).spirv_val_flags()
     assert flags == ["--scalar-block-layout"]
@@ -213,7 +213,14 @@ def test_relax_options_make_a_difference(tmp_path: Path) -> None:
 
 
 def test_validator_option_flags() -> None:
-    assert RUST_GPU_VALIDATOR_OPTIONS.spirv_val_flags() == [
+    """spirv-opt forwards all but --uniform-buffer-standard-layout to its validator."""
+    every = ValidatorOptions(relax_struct_store=True, relax_logical_pointer=True,
+                                      relax_block_layout=True, uniform_buffer_standard_layout=True,
+                                      scalar_block_layout=True, skip_block_layout=True)
+    assert every.spirv_opt_flags() is None
+    assert ValidatorOptions(scalar_block_layout=True).spirv_opt_flags() == [
+        "--scalar-block-layout"]
+    assert every.spirv_val_flags() == [
         "--relax-struct-store",
         "--relax-logical-pointer",
         "--relax-block-layout",

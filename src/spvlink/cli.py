@@ -10,6 +10,7 @@ import argparse
 import gc
 import os
 import re
+import signal
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -18,23 +19,91 @@ from . import choices
 from ._words import text_bytes, text_of
 
 if TYPE_CHECKING:
-    from .errors import SpvError
+    from .errors import LinkWarning, SpvError
 
 PROG = "spvlink"
-# (flag, StageOptions field, help); all on by default, as Rust-GPU validates.
-VALIDATOR_FLAGS = (
-    ("relax-struct-store", "relax_struct_store",
-     "allow stores of structs whose types differ only in decorations"),
-    ("relax-logical-pointer", "relax_logical_pointer",
-     "allow pointers as values in the Logical addressing model"),
-    ("relax-block-layout", "relax_block_layout",
-     "VK_KHR_relaxed_block_layout rules for Uniform/StorageBuffer blocks"),
-    ("uniform-buffer-standard-layout", "uniform_buffer_standard_layout",
-     "VK_KHR_uniform_buffer_standard_layout rules"),
-    ("scalar-block-layout", "scalar_block_layout", "VK_EXT_scalar_block_layout rules"),
-    ("skip-block-layout", "skip_block_layout", "skip block layout checks altogether"),
-)
-INTERNAL_ERROR_EXIT = 101  # as rustc on an internal compiler error
+INTERNAL_ERROR_EXIT = 101
+# `spvlink link`'s options: (group, ((StageOptions keyword, flags, argparse spec), ...)).
+# The parser is built from it and cmd_link gives StageOptions every keyword in it, which
+# StageOptions hands on to its LinkOptions where they belong; with choices.VALIDATOR_FLAGS.
+LINK_OPTIONS: tuple[tuple[str, tuple[tuple[str, tuple[str, ...], dict[str, Any]], ...]], ...] = (
+    ("output", (
+        ("module_output", ("--module-output",), dict(
+            choices=(*choices.MODULE_OUTPUTS, *choices.MODULE_OUTPUT_ALIASES), default="single",
+            help="one module, or one per entry point in OUTPUT with .spv replaced by "
+                 ".spvs/ (multiple is an alias)")),
+        ("json", ("--json",), dict(
+            metavar="PATH", help="write the compile result (Rust-GPU's JSON) here; per entry "
+                                 "point it goes to OUTPUT.json by default")),
+    )),
+    ("linker", (
+        ("create_library", ("--create-library",), dict(
+            action="store_true", help="keep exports and allow unresolved imports (a library)")),
+        ("allow_partial_linkage", ("--allow-partial-linkage",), dict(
+            action="store_true", help="allow unresolved imports")),
+        ("allow_pointer_mismatch", ("--allow-pointer-mismatch",), dict(
+            action="store_true",
+            help="Physical addressing: bind an import whose pointer types differ from the "
+                 "definition's only in pointee type, casting with OpBitcast")),
+        ("use_highest_version", ("--use-highest-version",), dict(
+            action="store_true",
+            help="link inputs of different SPIR-V versions at the highest one")),
+        ("dce", ("--no-dce",), dict(
+            action="store_false", help="keep unused functions and globals")),
+        ("compact_ids", ("--no-compact-ids",), dict(
+            action="store_false", help="do not renumber ids densely")),
+        ("spirv_metadata", ("--spirv-metadata",), dict(
+            choices=choices.METADATA_LEVELS, default="none",
+            help="names to keep: none (default; stripped with the debug info unless -g), "
+                 "name-variables (global variables' names only), full")),
+        ("debuginfo", ("-g", "--debuginfo"), dict(
+            action="store_true", help="keep debug info (and names)")),
+        ("preserve_bindings", ("--preserve-bindings",), dict(
+            action="store_true",
+            help="keep unused descriptor bindings (DescriptorSet/Binding variables) through "
+                 "the linker's dead-code elimination and spirv-opt")),
+    )),
+    ("optimiser (spirv-opt)", (
+        ("opt_level", ("-O",), dict(
+            choices=choices.OPT_LEVELS, default="0", metavar="LEVEL",
+            help="0 (default), 1|2|3 performance passes, s|z size passes; spirv-opt also "
+                 "runs at 0 unless -g or --spirv-metadata keep debug info")),
+        ("spirv_opt", ("--no-spirv-opt",), dict(
+            action="store_false", help="never run spirv-opt (warns when it would have run)")),
+    )),
+    ("validator (spirv-val)", (
+        ("validate", ("--no-spirv-val",), dict(
+            action="store_false", help="do not validate the output")),
+        ("target_env", ("--target-env",), dict(
+            metavar="ENV", default="spv1.6",
+            help="validate (and optimise) for ENV: vulkan1.0..vulkan1.4, spv1.0..spv1.6, "
+                 "opencl1.2.., universal1.x (default spv1.6)")),
+    )),
+    ("dumps and diagnostics", (
+        ("dump_pre_link", ("--dump-pre-link",), dict(
+            metavar="DIR", help="write each input as read")),
+        ("dump_post_merge", ("--dump-post-merge",), dict(
+            metavar="DIR", help="write the merged module (OUTPUT's name stem.spv)")),
+        ("dump_post_split", ("--dump-post-split",), dict(
+            metavar="DIR", help="write each output module as the linker finished it "
+                                "(STEM.spv, or STEM.ENTRY.spv per entry point)")),
+        ("dump_post_link", ("--dump-post-link",), dict(
+            metavar="DIR", help="write each output module before spirv-opt (OUTPUT's file "
+                                "name, or STEM.ENTRY.spv per entry point)")),
+        ("disassemble", ("--disassemble",), dict(
+            action="store_true", help="print the linked module's disassembly to stderr")),
+        ("disassemble_fn", ("--disassemble-fn",), dict(
+            metavar="NAME", help="print the disassembly of the function NAME (an OpName, an "
+                                 "export name the linker resolved, or an entry point name)")),
+        ("disassemble_entry", ("--disassemble-entry",), dict(
+            metavar="NAME", help="print the disassembly of entry point NAME's function")),
+        ("disassemble_globals", ("--disassemble-globals",), dict(
+            action="store_true",
+            help="print the disassembly of everything before the functions")),
+        ("time_passes", ("--time-passes",), dict(
+            action="store_true", help="print each step's time")),
+    )),
+)  # as rustc on an internal compiler error
 
 
 # ---------------------------------------------------------------------------------------
@@ -51,8 +120,13 @@ def _diagnostic(level: str, message: str, notes: Sequence[str] = ()) -> None:
     _err(_flag_spelling(format_diagnostic(level, message, notes)))
 
 
-def warn(message: str) -> None:
-    _diagnostic("warning", message)
+def warn(message: str | LinkWarning) -> None:
+    from .errors import LinkWarning
+
+    if isinstance(message, LinkWarning):
+        _diagnostic("warning", message.message, message.notes)
+    else:
+        _diagnostic("warning", message)
 
 
 def report_error(exc: SpvError) -> None:
@@ -96,10 +170,11 @@ def _flag_spelling(text: str) -> str:
 
 
 def _add_validator_flags(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("validator options (on by default, as Rust-GPU validates)")
-    for flag, dest, help_text in VALIDATOR_FLAGS:
-        g.add_argument(f"--{flag}", dest=dest, action=argparse.BooleanOptionalAction,
-                       default=True, help=help_text)
+    g = p.add_argument_group("validator options (off unless given, as in Rust-GPU; they "
+                             "go to spirv-val and to spirv-opt's own validation)")
+    for dest, help_text in choices.VALIDATOR_FLAGS:
+        g.add_argument("--" + dest.replace("_", "-"), dest=dest,
+                       action=argparse.BooleanOptionalAction, default=False, help=help_text)
 
 
 def _add_target_env(p: Any, default: str | None,
@@ -163,57 +238,12 @@ def build_parser() -> argparse.ArgumentParser:
                         "(assembled first), or - for stdin")
     p.add_argument("-o", "--output", default="out.spv", metavar="OUTPUT",
                    help="output module (default out.spv); - writes it to stdout")
-    p.add_argument("--module-output", choices=(*choices.MODULE_OUTPUTS, *choices.MODULE_OUTPUT_ALIASES),
-                   default="single",
-                   help="one module, or one per entry point in OUTPUT with .spv replaced by "
-                        ".spvs/ (multiple is an alias)")
-    p.add_argument("--json", metavar="PATH",
-                   help="write the compile result (Rust-GPU's JSON) here; per entry point it "
-                        "goes to OUTPUT.json by default")
-    g = p.add_argument_group("linker")
-    g.add_argument("--create-library", action="store_true",
-                   help="keep exports and allow unresolved imports (a library)")
-    g.add_argument("--allow-partial-linkage", action="store_true",
-                   help="allow unresolved imports")
-    g.add_argument("--use-highest-version", action="store_true",
-                   help="link inputs of different SPIR-V versions at the highest one")
-    g.add_argument("--no-dce", dest="dce", action="store_false",
-                   help="keep unused functions and globals")
-    g.add_argument("--no-compact-ids", dest="compact_ids", action="store_false",
-                   help="do not renumber ids densely")
-    g.add_argument("--spirv-metadata", choices=choices.METADATA_LEVELS, default="none",
-                   help="names and debug info to keep (default none)")
-    g.add_argument("-g", "--debuginfo", action="store_true", help="keep debug info")
-    g = p.add_argument_group("optimiser (spirv-opt)")
-    g.add_argument("-O", dest="opt_level", choices=choices.OPT_LEVELS, default="0", metavar="LEVEL",
-                   help="0 (default), 1|2|3 performance passes, s|z size passes; spirv-opt "
-                        "also runs at 0 unless -g or --spirv-metadata keep debug info")
-    g.add_argument("--no-spirv-opt", dest="spirv_opt", action="store_false",
-                   help="never run spirv-opt (warns when it would have run)")
-    g.add_argument("--preserve-bindings", action="store_true",
-                   help="keep unused descriptor bindings through spirv-opt")
-    g = p.add_argument_group("validator (spirv-val)")
-    g.add_argument("--no-spirv-val", dest="validate", action="store_false",
-                   help="do not validate the output")
-    _add_target_env(g, "spv1.6", "validate (and optimise) for ENV: vulkan1.0..vulkan1.4, "
-                                 "spv1.0..spv1.6, opencl1.2.., universal1.x (default spv1.6)")
-    _add_validator_flags(p)
-    g = p.add_argument_group("dumps and diagnostics")
-    g.add_argument("--dump-pre-link", metavar="DIR", help="write each input as read")
-    g.add_argument("--dump-post-merge", metavar="DIR", help="write the merged module")
-    g.add_argument("--dump-post-split", metavar="DIR",
-                   help="write each entry point's module after splitting")
-    g.add_argument("--dump-post-link", metavar="DIR",
-                   help="write the linked module before spirv-opt")
-    g.add_argument("--disassemble", action="store_true",
-                   help="print the linked module's disassembly to stderr")
-    g.add_argument("--disassemble-fn", metavar="NAME",
-                   help="print the disassembly of the function NAME")
-    g.add_argument("--disassemble-entry", metavar="NAME",
-                   help="print the disassembly of entry point NAME and what it calls")
-    g.add_argument("--disassemble-globals", action="store_true",
-                   help="print the disassembly of everything before the functions")
-    g.add_argument("--time-passes", action="store_true", help="print each step's time")
+    for title, options in LINK_OPTIONS:
+        g = p.add_argument_group(title)
+        for dest, flags, spec in options:
+            g.add_argument(*flags, dest=dest, **spec)
+        if title.startswith("validator"):
+            _add_validator_flags(p)
     p.set_defaults(func=cmd_link)
 
     # link-many -------------------------------------------------------------------------
@@ -251,7 +281,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("val", parents=[common], help="validate a module (spirv-val)",
                        description="Validate a module (or each module of an archive) "
                                    "in-process with SPIRV-Tools' validator, as spirv-val "
-                                   "does, with Rust-GPU's relaxations on by default.")
+                                   "does; the relaxations are off unless given, as in Rust-GPU.")
     p.add_argument("file", metavar="FILE",
                    help="module, archive or SPIR-V assembly text, or - for stdin")
     _add_target_env(p, "spv1.6", "target environment (default spv1.6)")
@@ -335,8 +365,11 @@ def _write_out(path: str, data: bytes | str) -> None:
         sys.stdout.buffer.write(raw)
         sys.stdout.buffer.flush()
         return
-    from .stage import write_atomic
+    from pathlib import Path
 
+    from .stage import _check_writable_dir, write_atomic
+
+    _check_writable_dir(Path(path).parent, Path(path))  # created if missing, as rustc
     write_atomic(path, data)
 
 
@@ -395,15 +428,9 @@ def cmd_link(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         parser.error("stdin (-) can be read only once")
     from .stage import StageOptions, run_stage
 
-    fields = {k: getattr(args, k) for k in (
-        "module_output", "json", "create_library", "allow_partial_linkage",
-        "use_highest_version", "dce", "compact_ids", "spirv_metadata", "debuginfo",
-        "opt_level", "spirv_opt", "preserve_bindings", "validate", "target_env",
-        "dump_pre_link", "dump_post_merge", "dump_post_split", "dump_post_link",
-        "disassemble", "disassemble_fn", "disassemble_entry", "disassemble_globals",
-        "time_passes")}
-    for _, dest, _ in VALIDATOR_FLAGS:
-        fields[dest] = getattr(args, dest)
+    fields = {dest: getattr(args, dest)
+              for _, options in LINK_OPTIONS for dest, _, _ in options}
+    fields.update((dest, getattr(args, dest)) for dest, _ in choices.VALIDATOR_FLAGS)
     options = StageOptions(output=None if to_stdout else args.output, **fields)
     _tune_allocator(args.inputs)
     result = run_stage(args.inputs, options)
@@ -465,7 +492,7 @@ def cmd_link_many(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
 def cmd_archive(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from pathlib import Path
 
-    from .archive import make_rlib, read_archive
+    from .archive import extraction_name, make_rlib, read_archive
     from .stage import read_input_bytes, write_atomic
 
     if args.output is not None:
@@ -489,7 +516,9 @@ def cmd_archive(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
         from .errors import InputError
 
         raise InputError(f"cannot extract into {out_dir}: not a directory")
-    for name, body in members:
+    # Every name is checked before anything is written: only files of -C itself.
+    names = [extraction_name(name, source=lib) for name, _ in members]
+    for name, (_, body) in zip(names, members, strict=True):
         write_atomic(out_dir / name, body)
     return 0
 
@@ -519,14 +548,14 @@ def cmd_opt(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     _check_target_env(parser, args.target_env)
     from .errors import ToolError
     from .inputs import decode_input
-    from .stage import _parse, read_input_bytes
+    from .stage import parse_input, read_input_bytes
     from .tools import optimize, optimizer_passes
 
     label = "<stdin>" if args.file == "-" else args.file
     data, assembled = decode_input(label, read_input_bytes(args.file))
     if assembled:
         _note_assembled(args, [label])
-    _parse(data, label)  # a clear error for input that is not SPIR-V
+    parse_input(data, label)  # a clear error for input that is not SPIR-V
     passes = optimizer_passes(args.opt_level, strip=args.strip_debug)
     try:
         out = optimize(data, passes, target_env=args.target_env,
@@ -648,6 +677,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return INTERNAL_ERROR_EXIT
 
 
+def _terminated(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 def run() -> None:
     """The `spvlink` command: `main`, then an immediate exit. A command lives for a
     moment, so the cyclic garbage collector is off: it would otherwise walk the tens of
@@ -656,6 +689,8 @@ def run() -> None:
     5-10 ms more and does nothing for us: output files are closed by now, and the
     standard streams are flushed here."""
     gc.disable()
+    # A SIGTERM becomes SystemExit, so that `finally` blocks remove temporary outputs.
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         code: object = main()
     except SystemExit as exc:  # argparse: --help, --version, usage errors

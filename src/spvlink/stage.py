@@ -23,50 +23,41 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from . import choices
-from .errors import InputError, ToolError, ValidationError
+from .errors import InputError, LinkWarning, ToolError, ValidationError
+from .outputs import check_outputs, write_atomic, write_tree_atomic
 from .record import Options
 from .timing import StepTimer
 
 if TYPE_CHECKING:
     from .ir import Module
-    from .link import LinkResult
+    from .link import LinkOptions, LinkResult
 
 STDIN = "-"
-# The spirv-val relaxations the stage passes through (fields of both StageOptions and
-# tools.ValidatorOptions).
-RELAX_FLAGS = ("relax_struct_store", "relax_logical_pointer", "relax_block_layout",
-               "uniform_buffer_standard_layout", "scalar_block_layout", "skip_block_layout")
 RMETA = "lib.rmeta"
+_RELAX = tuple(name for name, _ in choices.VALIDATOR_FLAGS)
 
 
 class StageOptions(Options):
-    """Everything `spvlink link` can be told, as keyword-only fields."""
+    """Everything `spvlink link` can be told, as keyword-only fields.
+
+    The linker's own options live in `link` (a `LinkOptions`) and the spirv-val options
+    that are on in `validator` (names from `choices.VALIDATOR_FLAGS`, all off by default
+    as in Rust-GPU). Both can also be given flat, as the command line and manifests do:
+    `StageOptions(dce=False, scalar_block_layout=True)` sets `link.dce` and adds
+    `scalar_block_layout` to `validator`; reading `options.dce` reads `link.dce`.
+    """
 
     # Outputs. `output=None` writes no module file: the binaries come back in the result.
     output: str | Path | None = "out.spv"
-    module_output: str = "single"  # "per-entry-point" ("multiple" is an alias)
     json: str | Path | None = None  # compile-result JSON; per entry point: OUTPUT.json
-    # Linker.
-    create_library: bool = False
-    allow_partial_linkage: bool = False
-    use_highest_version: bool = False
-    dce: bool = True
-    compact_ids: bool = True
-    spirv_metadata: str = "none"
-    debuginfo: bool = False
+    link: LinkOptions = None  # type: ignore[assignment]  # filled by __init__
     # spirv-opt.
     opt_level: str = "0"
     spirv_opt: bool = True
-    preserve_bindings: bool = False
-    # spirv-val, with Rust-GPU's relaxations by default.
+    # spirv-val.
     validate: bool = True
     target_env: str = "spv1.6"
-    relax_struct_store: bool = True
-    relax_logical_pointer: bool = True
-    relax_block_layout: bool = True
-    uniform_buffer_standard_layout: bool = True
-    scalar_block_layout: bool = True
-    skip_block_layout: bool = True
+    validator: tuple[str, ...] = ()
     # Dumps (directories, created when missing) and disassembly of the linked module(s).
     dump_pre_link: str | Path | None = None
     dump_post_merge: str | Path | None = None
@@ -76,19 +67,48 @@ class StageOptions(Options):
     disassemble_fn: str | None = None
     disassemble_entry: str | None = None
     disassemble_globals: bool = False
-    time_passes: bool = False
+
+    def __init__(self, **given: Any) -> None:
+        from .errors import LinkError
+        from .link import LinkOptions
+
+        flat = {k: given.pop(k) for k in list(given) if k in _link_fields()}
+        on = dict.fromkeys(given.pop("validator", ()))
+        for name in [k for k in given if k in _RELAX]:
+            if given.pop(name):
+                on[name] = None
+            else:
+                on.pop(name, None)
+        try:
+            base = given.pop("link", None) or LinkOptions()
+            given["link"] = base.replace(**flat) if flat else base
+        except LinkError as exc:
+            raise InputError(exc.message) from None
+        given["validator"] = tuple(name for name in _RELAX if name in on)
+        super().__init__(**given)
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached for names that are not StageOptions fields.
+        if name in _RELAX:
+            return name in self.validator
+        if name in _link_fields():
+            return getattr(self.link, name)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    @classmethod
+    def field_names(cls) -> tuple[str, ...]:
+        """Every keyword the constructor takes, the linker's and the relaxations included."""
+        return (*super().field_names(), *_link_fields(), *_RELAX)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "module_output", choices.module_output(self.module_output))
+        unknown = [name for name in self.validator if name not in _RELAX]
+        if unknown:
+            raise InputError(f"unknown validator option {unknown[0]!r}: use "
+                             f"{', '.join(_RELAX)}")
         object.__setattr__(self, "opt_level", str(self.opt_level))
-        for problem in (
-            choices.unknown("module output", self.module_output, choices.MODULE_OUTPUTS),
-            choices.unknown("optimisation level", self.opt_level, choices.OPT_LEVELS),
-            choices.unknown("spirv metadata level", self.spirv_metadata,
-                            choices.METADATA_LEVELS),
-        ):
-            if problem:
-                raise InputError(problem)
+        problem = choices.unknown("optimisation level", self.opt_level, choices.OPT_LEVELS)
+        if problem:
+            raise InputError(problem)
 
     @property
     def strips_debug(self) -> bool:
@@ -106,6 +126,14 @@ class StageOptions(Options):
         return None
 
 
+def _link_fields() -> tuple[str, ...]:
+    """The LinkOptions fields a StageOptions takes flat (not the linker's dump hook, which
+    the stage sets itself)."""
+    from .link import LinkOptions
+
+    return tuple(name for name in LinkOptions.field_names() if name != "dump")
+
+
 class CompileResult:
     """What a stage run produced; `module` is Rust-GPU's `ModuleResult`."""
 
@@ -114,7 +142,7 @@ class CompileResult:
         # The module's path (single) or entry name -> path (per entry point); with
         # `output=None` the path is None / the dict is empty.
         self.module: Path | dict[str, Path] | None = None
-        self.warnings: list[str] = []
+        self.warnings: list[str | LinkWarning] = []  # the CLI prints each as `warning: `
         self.timings: list[tuple[str, float]] = []
         # The final binaries: one (single) or entry name -> bytes.
         self.binary: bytes | None = None
@@ -185,55 +213,16 @@ def per_entry_dir(output: str | Path) -> Path:
     return p.with_suffix(".spvs") if p.suffix == ".spv" else p.with_name(p.name + ".spvs")
 
 
-def write_atomic(path: str | Path, data: bytes | str) -> Path:
-    """Write to a temporary file beside `path`, then move it into place."""
-    path = Path(path)
-    raw = data.encode() if isinstance(data, str) else data
-    parent = path.parent if str(path.parent) else Path(".")
-    if path.is_dir():
-        raise InputError(f"cannot write {path}: it is a directory")
-    try:
-        fd, tmp = _create_temporary(parent / f".{path.name}.{os.getpid()}")
-    except FileNotFoundError:
-        raise InputError(f"cannot write {path}: directory {parent} does not exist") from None
-    except OSError as exc:
-        raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(raw)
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except OSError as exc:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
-    return path
-
-
-def _create_temporary(stem: Path) -> tuple[int, str]:
-    """A new file `stem.N.tmp` opened for writing (what `tempfile.mkstemp` does, whose
-    import costs more than a small link's writing)."""
-    for n in range(1000):
-        name = f"{stem}.{n}.tmp"
-        try:
-            return os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), name
-        except FileExistsError:
-            continue
-    raise FileExistsError(f"{stem}.*.tmp")
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def _check_writable_dir(d: Path, what: Path) -> None:
+    """`d`, the folder of the output `what`, exists and is writable. A missing folder is
+    created with its parents, as rustc creates its output directory (`create_dir_all`)."""
     d = d if str(d) else Path(".")
     if not d.exists():
-        raise InputError(f"cannot write {what}: directory {d} does not exist")
+        try:
+            d.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputError(f"cannot write {what}: cannot create directory {d}: "
+                             f"{exc.strerror or exc}") from None
     if not d.is_dir():
         raise InputError(f"cannot write {what}: {d} is not a directory")
     if not os.access(d, os.W_OK | os.X_OK):
@@ -294,10 +283,6 @@ def read_input_bytes(path: str | Path) -> bytes:
         raise InputError(f"{p}: cannot read: {exc.strerror or exc}") from None
 
 
-def _is_archive(data: bytes) -> bool:
-    return data.startswith((b"!<arch>\n", b"!<thin>\n"))
-
-
 class InputModule(NamedTuple):
     """One module to link, with the name diagnostics use and the bytes as read (for
     assembly text, the binary it assembled to, and `assembled` set)."""
@@ -311,7 +296,7 @@ class InputModule(NamedTuple):
 def load_input(src: str | Path) -> list[InputModule]:
     """The modules one input holds (itself, or an archive's objects), parsed; assembly
     text is assembled (`inputs.decode_input`)."""
-    return [InputModule(name, data, _parse(data, name), text)
+    return [InputModule(name, data, parse_input(data, name), text)
             for name, data, text in _decoded(expand_input(src))]
 
 
@@ -343,24 +328,25 @@ def load_inputs(inputs: Sequence[str | Path],
     try:
         modules = read_many([data for _, data, _ in found], [name for name, _, _ in found])
     except ParseError:
-        modules = [_parse(data, name) for name, data, _ in found]
+        modules = [parse_input(data, name) for name, data, _ in found]
     return [InputModule(name, data, m, text)
             for (name, data, text), m in zip(found, modules, strict=True)]
 
 
 def expand_input(src: str | Path) -> list[tuple[str, bytes]]:
     """(source name, bytes) of each module an input holds: itself or an archive's members."""
+    from .archive import is_archive, read_archive
+
     data = read_input_bytes(src)
     label = "<stdin>" if str(src) == STDIN else str(src)
-    if not _is_archive(data):
+    if not is_archive(data):
         return [(label, data)]
-    from .archive import read_archive
-
     members = read_archive(data, source=label)
     return [(f"{label}({name})", body) for name, body in members if name != RMETA]
 
 
-def _parse(data: bytes, name: str) -> Module:
+def parse_input(data: bytes, name: str) -> Module:
+    """`binary.read`, with an error that names the input and says what is wrong."""
     from .binary import read
     from .errors import ParseError
 
@@ -409,8 +395,7 @@ def disassembly_texts(m: Module, options: StageOptions, label: str) -> tuple[lis
     if lines is None:
         warnings.append(f"{label}: cannot map disassembly lines to instructions")
         return texts, warnings
-    from .link.facts import functions
-    from .spec import Op
+    from .link.facts import entry_points, functions
 
     fns = functions(m)
     if options.disassemble_globals:
@@ -430,39 +415,20 @@ def disassembly_texts(m: Module, options: StageOptions, label: str) -> tuple[lis
         for fid in found:
             texts.append(f"; {label}: function {want}\n" + fn_text(index_of[fid]))
     if options.disassemble_entry:
+        # link.rs's `do_disassemble`: the entry point's own function, not its callees.
         want = options.disassemble_entry
-        from .link.split import entry_points
-
-        roots = []
-        for i, _model, name in entry_points(m):
-            if name == want:
-                roots.append(m.inst_words(i)[2])
+        roots = [m.inst_words(i)[2] for i, _model, name in entry_points(m) if name == want]
         if not roots:
             warnings.append(_not_found(label, "entry point", want, options))
-        # The entry's function and every function it calls, in module order.
-        seen: set[int] = set()
-        work = list(roots)
-        starts = m.starts
-        while work:
-            fid = work.pop()
-            if fid in seen or fid not in index_of:
-                continue
-            seen.add(fid)
-            k = index_of[fid]
-            for i in range(int(fns.first[k]), int(fns.last[k]) + 1):
-                if int(m.opcodes[i]) == Op.FunctionCall:
-                    work.append(int(m.words[int(starts[i]) + 3]))
-        for k, fid in enumerate(fns.ids.tolist()):
-            if fid in seen:
-                texts.append(f"; {label}: entry point {want}: function %{fid}\n" + fn_text(k))
+        for fid in dict.fromkeys(roots):
+            if fid in index_of:
+                texts.append(f"; {label}: entry point {want}: function %{fid}\n"
+                             + fn_text(index_of[fid]))
     return texts, warnings
 
 
 def _not_found(label: str, what: str, name: str, options: StageOptions) -> str:
-    hint = ""
-    if what == "function" and options.spirv_metadata == "none":
-        hint = " (names were stripped: try spirv_metadata=\"full\")"
-    return f"{label}: no {what} named {name!r} to disassemble{hint}"
+    return f"{label}: no {what} named {name!r} to disassemble"
 
 
 def _function_names(m: Module) -> dict[int, set[str]]:
@@ -495,34 +461,89 @@ def _instruction_lines(text: str, count: int) -> list[str] | None:
 
 
 def validator_options(options: Any) -> Any:
-    """`tools.ValidatorOptions` from anything with the relax-flag attributes."""
+    """`tools.ValidatorOptions` from anything with the relax-flag attributes (a StageOptions,
+    the command line's arguments)."""
     from .tools import ValidatorOptions
 
-    return ValidatorOptions(**{name: getattr(options, name) for name in RELAX_FLAGS})
+    return ValidatorOptions(**{name: bool(getattr(options, name)) for name in _RELAX})
+
+
+class _Plan(NamedTuple):
+    """Where a run writes: checked before any work."""
+
+    out_path: Path | None
+    per_entry: bool
+    json_path: Path | None
+
+    @property
+    def prefix(self) -> str:
+        """The dumps' file-name prefix: the output's name without `.spv` (Rust-GPU's
+        `disambiguated_crate_name_for_dumps`, the crate's output name)."""
+        return self.out_path.stem if self.out_path is not None else "out"
+
+
+class _Output:
+    """One output module on its way out: its entry name (None: the single module), the
+    label diagnostics use, the file it goes to and its bytes."""
+
+    def __init__(self, name: str | None, stem: str | None, plan: _Plan, data: bytes) -> None:
+        self.name = name
+        self.stem = stem
+        self.data = data
+        self.invalid = False  # spirv-val rejected it
+        if stem is None:
+            self.path = plan.out_path
+            self.label = str(plan.out_path) if plan.out_path is not None else "<stdout>"
+        else:
+            assert plan.out_path is not None
+            self.path = per_entry_dir(plan.out_path) / f"{stem}.spv"
+            self.label = str(self.path)
 
 
 def run_stage(inputs: Sequence[str | Path], options: StageOptions | None = None, *,
               loader: Callable[[str | Path], list[InputModule]] | None = None
               ) -> CompileResult:
-    """Link `inputs` into validated, optimised module(s) as `options` say.
+    """Link `inputs` into validated, optimised module(s) as `options` say, in the phases of
+    Rust-GPU's `link.rs`: check the outputs, read, link, then per output module disassemble,
+    dump, optimise and validate, write, and write the compile-result JSON.
 
     Raises `InputError`, `ParseError` or `ArchiveError` for bad inputs and outputs,
-    `LinkError` when linking fails and `ValidationError` (after writing the modules)
-    when spirv-val rejects one. `loader` replaces `load_input` (link-many caches with it).
+    `LinkError` when linking fails and `ValidationError` when spirv-val rejects a module:
+    that module is then written as `NAME.invalid.spv` beside where it would have gone (the
+    error's note names it), nothing is left at its own path, and no JSON is written.
+    `loader` replaces `load_input` (link-many caches with it).
     """
-    from .binary import write
-    from .link import LinkOptions, link
-
     options = options or StageOptions()
     result = CompileResult()
     timer = StepTimer(result.timings)
+    plan = _plan_outputs(inputs, options)
+    with timer("read inputs"):
+        mods = load_inputs(inputs, loader)
+    result.assembled = [im.name for im in mods if im.assembled]
+    _dump_inputs(mods, options)
+    linked = _link(mods, options, plan, result)
+    outputs = _post_link(linked, options, plan, result, timer)
+    invalid = _validate(outputs, options, timer)
+    with timer("write outputs"):
+        _write_outputs(outputs, invalid, plan, result)
+    if invalid:
+        if len(invalid) == 1:
+            raise invalid[0]
+        raise InvalidModules(f"{len(invalid)} modules failed validation", errors=invalid)
+    if plan.json_path is not None:
+        with timer("write json"):
+            write_atomic(plan.json_path, result.to_json())
+        result.json_path = plan.json_path
+    return result
+
+
+def _plan_outputs(inputs: Sequence[str | Path], options: StageOptions) -> _Plan:
+    """Check the inputs' count and every destination before doing any work."""
     per_entry = options.module_output == "per-entry-point"
     if not inputs:
         raise InputError("no input files")
     if per_entry and options.output is None:
         raise InputError("per-entry-point output needs an output path, not stdout")
-
-    # Check the destinations before doing any work.
     out_path = Path(options.output) if options.output is not None else None
     if out_path is not None:
         if out_path.is_dir():
@@ -540,142 +561,168 @@ def run_stage(inputs: Sequence[str | Path], options: StageOptions | None = None,
         json_path = out_path.with_name(out_path.name + ".json")
     if json_path is not None:
         _check_writable_dir(json_path.parent, json_path)
-
+    # No output may overwrite an input or another output (`-o x --json x`).
+    check_outputs(inputs, [(what, p) for what, p in (
+        ("-o", out_path if not per_entry else None), ("--json", json_path)) if p is not None],
+        trees=[("per-entry-point output", per_entry_dir(out_path))]
+        if per_entry and out_path is not None else [])
     if options.validate or (options.spirv_opt and options.spirv_opt_reason()):
         from .tools import canonical_target_env
 
         canonical_target_env(options.target_env)  # an unknown name fails before any work
+    return _Plan(out_path, per_entry, json_path)
 
-    with timer("read inputs"):
-        mods = load_inputs(inputs, loader)
-    result.assembled = [im.name for im in mods if im.assembled]
 
+def _dump_inputs(mods: Sequence[InputModule], options: StageOptions) -> None:
+    """`--dump-pre-link`: each input module as read."""
     if options.dump_pre_link is not None:
         d = _ensure_dir(Path(options.dump_pre_link), "--dump-pre-link")
         for k, im in enumerate(mods):
             write_atomic(d / _dump_name(k, im.name), im.data)
 
-    stem = out_path.stem if out_path is not None else "out"
+
+def _link(mods: Sequence[InputModule], options: StageOptions, plan: _Plan,
+          result: CompileResult) -> LinkResult:
+    """The linker, with the merge and split dumps named as Rust-GPU's linker names them:
+    `PREFIX.spv` after the merge, and after the split `PREFIX.spv` (one module) or
+    `PREFIX.STEM.spv` (one per entry point)."""
+    from .binary import write
+    from .link import link
 
     def dump(stage: str, m: Module) -> None:
-        if stage == "post-merge" and options.dump_post_merge is not None:
-            d = _ensure_dir(Path(options.dump_post_merge), "--dump-post-merge")
-            write_atomic(d / f"{stem}.spv", write(m))
-        elif stage == "post-link" and options.dump_post_link is not None:
-            d = _ensure_dir(Path(options.dump_post_link), "--dump-post-link")
-            write_atomic(d / f"{stem}.spv", write(m))
-        elif stage.startswith("post-split:") and options.dump_post_split is not None:
-            from .link.split import file_stem
+        where = options.dump_post_merge if stage == "post-merge" else options.dump_post_split
+        if where is None:
+            return
+        flag = "--dump-" + stage.split(":", 1)[0]
+        stem = stage.split(":", 1)[1] if ":" in stage else None
+        d = _ensure_dir(Path(where), flag)
+        write_atomic(d / (f"{plan.prefix}.{stem}.spv" if stem else f"{plan.prefix}.spv"),
+                     write(m))
 
-            d = _ensure_dir(Path(options.dump_post_split), "--dump-post-split")
-            write_atomic(d / f"{file_stem(stage.split(':', 1)[1])}.spv", write(m))
-
-    wants_dump = any(x is not None for x in (options.dump_post_merge, options.dump_post_link,
-                                             options.dump_post_split))
-    link_options = LinkOptions(
-        create_library=options.create_library,
-        allow_partial_linkage=options.allow_partial_linkage,
-        use_highest_version=options.use_highest_version,
-        dce=options.dce,
-        compact_ids=options.compact_ids,
-        module_output=options.module_output,
-        spirv_metadata=options.spirv_metadata,
-        debuginfo=options.debuginfo,
-        time_passes=options.time_passes,
-        dump=dump if wants_dump else None,
-    )
+    wants_dump = options.dump_post_merge is not None or options.dump_post_split is not None
     t0 = time.perf_counter()
-    linked: LinkResult = link([im.module for im in mods], link_options)
+    linked: LinkResult = link([im.module for im in mods],
+                              options.link.replace(dump=dump if wants_dump else None))
     result.timings.extend(("link: " + n, t) for n, t in linked.timings)
     result.timings.append(("link", time.perf_counter() - t0))
-    result.entry_points = list(linked.entry_points)
+    result.warnings.extend(linked.warnings)
+    # link.rs: one module lists its entry points in module order; per entry point they are
+    # the keys of a BTreeMap, so sorted.
+    result.entry_points = (sorted(linked.modules) if plan.per_entry
+                           else list(linked.entry_points))
+    return linked
 
-    # Name -> module, in the order they are written.
+
+def _post_link(linked: LinkResult, options: StageOptions, plan: _Plan,
+               result: CompileResult, timer: StepTimer) -> list[_Output]:
+    """link.rs's `post_link_single_module` for each output module, up to validation:
+    disassembly, the binary, `--dump-post-link` (before spirv-opt), spirv-opt."""
+    from .binary import write
+
     if linked.module is not None:
-        parts: list[tuple[str | None, Module]] = [(None, linked.module)]
-    else:
-        parts = list(linked.modules.items())
-
-    for name, m in parts:
-        label = _label(out_path, name, linked.stems)
-        texts, warns = disassembly_texts(m, options, label)
-        result.disassembly.extend(texts)
-        result.warnings.extend(warns)
-
+        parts: list[tuple[str | None, str | None, Module]] = [(None, None, linked.module)]
+    else:  # in the order of their file stems, as link.rs's BTreeMap
+        parts = sorted(((name, linked.stems[name], m) for name, m in linked.modules.items()),
+                       key=lambda part: str(part[1]))
     reason = options.spirv_opt_reason()
     if reason is not None and not options.spirv_opt:
         result.warnings.append(f"spirv-opt was skipped (spirv_opt=False); it would have run "
                                f"because {reason}")
-
-    binaries: list[tuple[str | None, bytes]] = []
-    for name, m in parts:
+    outputs: list[_Output] = []
+    for name, stem, m in parts:
         with timer("write binary" if name is None else f"write binary {name}"):
-            binaries.append((name, write(m)))
+            out = _Output(name, stem, plan, write(m))
+        texts, warns = disassembly_texts(m, options, out.label)
+        result.disassembly.extend(texts)
+        result.warnings.extend(warns)
+        if options.dump_post_link is not None:
+            d = _ensure_dir(Path(options.dump_post_link), "--dump-post-link")
+            # link.rs: `dir.join(out file name)`, or `dir.join(prefix).with_extension(..)`.
+            file = (f"{plan.prefix}.{stem}.spv" if stem is not None
+                    else plan.out_path.name if plan.out_path is not None else "out.spv")
+            write_atomic(d / file, out.data)
+        if reason is not None and options.spirv_opt:
+            out.data = _optimize(out.data, options, out.label, result, timer)
+        outputs.append(out)
+    return outputs
 
-    if reason is not None and options.spirv_opt:
-        binaries = [(name, _optimize(data, options, _label(out_path, name, linked.stems),
-                                     result, timer)) for name, data in binaries]
 
+def _validate(outputs: Sequence[_Output], options: StageOptions,
+              timer: StepTimer) -> list[ValidationError]:
+    """spirv-val on each output module, with the stage's validator options; one error each
+    that fails, naming where the module is kept."""
     invalid: list[ValidationError] = []
-    if options.validate:
-        from .tools import validate
+    if not options.validate:
+        return invalid
+    from .tools import validate
 
-        vopts = validator_options(options)
-        for name, data in binaries:
-            label = _label(out_path, name, linked.stems)
-            with timer("spirv-val" if name is None else f"spirv-val {name}"):
-                try:
-                    validate(data, options.target_env, vopts)
-                except ValidationError as exc:
-                    quoted = exc.message.removeprefix("error: ")
-                    invalid.append(ValidationError(
-                        f"{label}: module failed validation "
-                        f"(spirv-val --target-env {options.target_env}): {quoted}",
-                        notes=[*exc.notes, "the module was written so it can be inspected"]))
+    vopts = validator_options(options)
+    for out in outputs:
+        with timer("spirv-val" if out.name is None else f"spirv-val {out.name}"):
+            try:
+                validate(out.data, options.target_env, vopts)
+            except ValidationError as exc:
+                kept = _invalid_path(out.path)
+                quoted = exc.message.removeprefix("error: ")
+                invalid.append(ValidationError(
+                    f"{out.label}: module failed validation "
+                    f"(spirv-val --target-env {options.target_env}): {quoted}",
+                    notes=[*exc.notes, f"the module was kept as {kept} for inspection"
+                           if kept is not None else "the module was not written"]))
+                out.invalid = True
+    return invalid
 
-    with timer("write outputs"):
-        if out_path is None:
-            if parts[0][0] is None:
-                result.binary = binaries[0][1]
+
+def _invalid_path(path: Path | None) -> Path | None:
+    """Where a module that failed validation is kept: `OUT.spv` -> `OUT.invalid.spv`."""
+    if path is None:
+        return None
+    return path.with_name(f"{path.stem}.invalid{path.suffix or '.spv'}")
+
+
+def _write_outputs(outputs: Sequence[_Output], invalid: Sequence[ValidationError],
+                   plan: _Plan, result: CompileResult) -> None:
+    """Write the modules; one that failed validation goes to its `.invalid.spv` name and
+    nothing is left at its own path (a build tool would take a stale file as up to date)."""
+    bad = {id(out) for out in outputs if out.invalid}
+    if plan.out_path is None:
+        if not invalid:
+            if outputs[0].name is None:
+                result.binary = outputs[0].data
             else:
-                result.binaries = dict(binaries)  # type: ignore[arg-type]
-        elif not per_entry:
-            write_atomic(out_path, binaries[0][1])
-            result.module = out_path
-            result.binary = binaries[0][1]
-        else:
-            spvs = _ensure_dir(per_entry_dir(out_path), "per-entry-point output")
-            paths: dict[str, Path] = {}
-            for name, data in binaries:
-                assert name is not None
-                p = spvs / f"{linked.stems[name]}.spv"
-                write_atomic(p, data)
-                paths[name] = p
-                result.binaries[name] = data
-            result.module = paths
-
-    if invalid:
-        if len(invalid) == 1:
-            raise invalid[0]
-        raise InvalidModules(f"{len(invalid)} modules failed validation", errors=invalid)
-
-    if json_path is not None:
-        with timer("write json"):
-            write_atomic(json_path, result.to_json())
-        result.json_path = json_path
-    return result
-
-
-def _label(out_path: Path | None, name: str | None, stems: dict[str, str]) -> str:
-    if name is None:
-        return str(out_path) if out_path is not None else "<stdout>"
-    if out_path is None:
-        return f"<stdout>({name})"
-    return str(per_entry_dir(out_path) / f"{stems[name]}.spv")
+                result.binaries = {str(out.name): out.data for out in outputs}
+        return
+    if not plan.per_entry:
+        out = outputs[0]
+        if id(out) in bad:
+            kept = _invalid_path(plan.out_path)
+            assert kept is not None
+            write_atomic(kept, out.data)
+            plan.out_path.unlink(missing_ok=True)
+            return
+        write_atomic(plan.out_path, out.data)
+        result.module = plan.out_path
+        result.binary = out.data
+        return
+    # Swapped in as a whole: a run killed midway leaves the old set or the new.
+    files = {}
+    for out in outputs:
+        assert out.path is not None
+        target = _invalid_path(out.path) if id(out) in bad else out.path
+        assert target is not None
+        files[target.name] = out.data
+    written = write_tree_atomic(per_entry_dir(plan.out_path), files)
+    if not bad:
+        result.binaries = {str(out.name): out.data for out in outputs}
+        result.module = {str(out.name): written[f"{out.stem}.spv"] for out in outputs}
 
 
 def _optimize(data: bytes, options: StageOptions, label: str, result: CompileResult,
               timer: StepTimer) -> bytes:
+    """spirv-opt as link.rs runs it: the level's passes, then EliminateDeadConstant +
+    StripDebugInfo under the strip rule, told the target environment, `--preserve-bindings`
+    and the stage's validator options. A failure is a warning and the module stays as it
+    was ("spirv-opt failed, leaving as unoptimized")."""
     from .tools import optimize, optimizer_passes
 
     passes = optimizer_passes(options.opt_level, strip=options.strips_debug)
@@ -684,9 +731,10 @@ def _optimize(data: bytes, options: StageOptions, label: str, result: CompileRes
     with timer("spirv-opt"):
         try:
             return optimize(data, passes, target_env=options.target_env,
-                            preserve_bindings=options.preserve_bindings)
-        except ToolError as exc:
-            detail = "; ".join([exc.message, *exc.notes])
+                            preserve_bindings=options.preserve_bindings,
+                            validator=validator_options(options))
+        except (ToolError, ValidationError) as exc:
+            detail = "; ".join([exc.message.removeprefix("error: "), *exc.notes])
             result.warnings.append(f"spirv-opt failed on {label}, keeping the unoptimised "
                                    f"module: {detail}")
             return data

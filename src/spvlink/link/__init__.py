@@ -20,7 +20,7 @@ from ..record import Options
 from ..timing import StepTimer
 from .dce import live_instructions
 from .dedup import deduplicate
-from .finish import compact_ids, flatten_decoration_groups, metadata_keep
+from .finish import cleanup_keep, compact_ids, flatten_decoration_groups, metadata_keep
 from .interface import interface_replacements
 from .merge import merge
 from .preconditions import check_link_inputs
@@ -42,12 +42,16 @@ class LinkOptions(Options):
     use_highest_version: bool = False
     dce: bool = True
     compact_ids: bool = True
+    # Keep every variable with a DescriptorSet/Binding, and the interfaces that list them.
+    preserve_bindings: bool = False
     module_output: str = "single"  # or "per-entry-point" ("multiple" is an alias)
     spirv_metadata: str = "none"  # "none", "name-variables" or "full"
     # Read by the stage only (`choices.strips_debug`): the linker strips nothing for it.
     debuginfo: bool = False
     time_passes: bool = False  # fill LinkResult.timings with each pass's time
-    # Called with ("post-merge" | "post-link" | "post-split:<entry>", module) when set.
+    verify: bool = False  # check the module's invariants after every pass (the tests do)
+    # Called with ("post-merge" | "post-split" | "post-split:<file stem>", module) when set:
+    # after merging, and for each output module when it is finished.
     dump: Callable[[str, Module], None] | None = None
 
     def __post_init__(self) -> None:
@@ -113,14 +117,14 @@ def _link(modules: Sequence[Module], options: LinkOptions, timer: StepTimer) -> 
     if options.dump:
         options.dump("post-merge", m)
     with timer("flatten decoration groups"):
-        m = flatten_decoration_groups(m)
+        m = _verified(flatten_decoration_groups(_verified(m, options)), options)
     with timer("deduplicate"):
-        m = deduplicate(m)
+        m = _verified(deduplicate(m), options)
     with timer("resolve imports"):
         res = resolve(m, origin, create_library=options.create_library,
                       allow_partial_linkage=options.allow_partial_linkage,
                       allow_pointer_mismatch=options.allow_pointer_mismatch)
-        m = res.module
+        m = _verified(res.module, options)
     roots = list(res.unresolved)
     if options.create_library:
         roots += res.exports
@@ -133,21 +137,27 @@ def _link(modules: Sequence[Module], options: LinkOptions, timer: StepTimer) -> 
     if options.module_output == "single":
         m = _finish(m, options, timer, roots=roots, entry=None)
         if options.dump:
-            options.dump("post-link", m)
+            options.dump("post-split", m)
         result.module = m
         return result
 
-    if options.dump:
-        options.dump("post-link", m)
     result.stems = file_stems(result.entry_points)
     for index, _model, name in eps:
         with timer(f"split {name}"):
             part = _finish(m, options, timer, roots=roots, entry=index)
         if options.dump:
-            options.dump(f"post-split:{name}", part)
+            options.dump(f"post-split:{result.stems[name]}", part)
         # Two entry points may share a name under different execution models.
         result.modules.setdefault(name, part)
     return result
+
+
+def _verified(m: Module, options: LinkOptions) -> Module:
+    if options.verify:
+        from ..ir.check import check_module
+
+        check_module(m)
+    return m
 
 
 def _finish(m: Module, options: LinkOptions, timer: StepTimer, *, roots: list[int],
@@ -160,11 +170,14 @@ def _finish(m: Module, options: LinkOptions, timer: StepTimer, *, roots: list[in
         if options.dce or entry is not None:
             keep = live_instructions(m, extra_roots=roots,
                                      entry_points=None if entry is None else [entry],
-                                     remove_pure=options.dce)
+                                     remove_pure=options.dce,
+                                     preserve_bindings=options.preserve_bindings)
         else:
             keep = np.ones(len(m), dtype=bool)
+    with timer("clean-ups"):
+        keep = cleanup_keep(m, keep)
     with timer("entry-point interfaces"):
-        replace = interface_replacements(m, keep)
+        replace = interface_replacements(m, keep, preserve_bindings=options.preserve_bindings)
     with timer("strip metadata"):
         keep = metadata_keep(m, keep, spirv_metadata=options.spirv_metadata)
         out = m.select(np.flatnonzero(keep))
@@ -173,7 +186,8 @@ def _finish(m: Module, options: LinkOptions, timer: StepTimer, *, roots: list[in
             out = out.splice({int(new_index[i]): insts for i, insts in replace.items()})
     if options.compact_ids:
         with timer("compact ids"):
-            out = compact_ids(out)
+            out = compact_ids(_verified(out, options))
+    _verified(out, options)
     return out
 
 

@@ -7,10 +7,16 @@ grouped by slot in word order, so the graph needs no sorting. Reachability is a
 vectorised frontier walk.
 
 Roots: the kept entry points, plus the caller's extra roots (exports in library mode,
-unresolved imports in partial mode). Names, decorations and execution modes live only
+unresolved imports in partial mode), plus, with `preserve_bindings`, every global variable
+decorated with DescriptorSet or Binding (what spirv-opt's `--preserve-bindings` keeps:
+"Ensure that the optimizer preserves all bindings declared within the module"). Names, decorations and execution modes live only
 while their target lives. Global debug-info instructions are weak: they never keep a
 function or variable alive, and go when one they name is dead. Unused pure instructions
 inside live functions are removed too.
+
+Needs: a module whose decoration groups are flattened (`flatten_decoration_groups`) and
+whose ids are defined once. Guarantees: every id a kept instruction uses is defined by a
+kept instruction (or is a forward-declared pointer, kept with its declaration).
 """
 
 from __future__ import annotations
@@ -22,13 +28,14 @@ import numpy as np
 from ..ir import Module, Section
 from ..ir.layout import EXT_INST_OPCODES
 from ..ir.module import is_in, opcode_facts, unique
-from ..spec import Op
+from ..spec import Decoration, Op
 from .facts import functions
 
 
 def live_instructions(m: Module, *, extra_roots: Iterable[int] = (),
                       entry_points: Iterable[int] | None = None,
-                      remove_pure: bool = True) -> np.ndarray:
+                      remove_pure: bool = True,
+                      preserve_bindings: bool = False) -> np.ndarray:
     """The keep-mask of dead-code elimination: what some root reaches. `entry_points`
     selects which OpEntryPoint instructions (by index) are roots; by default all of them.
     """
@@ -102,6 +109,8 @@ def live_instructions(m: Module, *, extra_roots: Iterable[int] = (),
     kept_eps = eps if entry_points is None else np.asarray(sorted(entry_points), dtype=np.int64)
     root_ids = [int(m.words[m.starts[i] + 2]) for i in kept_eps.tolist()]
     root_ids.extend(extra_roots)
+    if preserve_bindings:
+        root_ids.extend(binding_variables(m))
     ep_funcs = set(root_ids[: kept_eps.size])
     modes = m.indices(Section.EXECUTION_MODE)
     mode_keep = np.zeros(n, dtype=bool)
@@ -231,3 +240,14 @@ def _remove_unused_pure(m: Module, keep: np.ndarray, is_fn_inst: np.ndarray) -> 
         defs = defs[defs >= 0]
         dead[defs] = pure[defs] & keep[defs] & (counts[rid[defs]] == 0)
     return keep
+
+
+def binding_variables(m: Module) -> list[int]:
+    """The global variables decorated with DescriptorSet or Binding, in module order."""
+    decos = m.indices_of(Op.Decorate)
+    kinds = m.words[m.starts[decos] + 2]
+    targets = m.words[m.starts[decos[is_in(kinds, [Decoration.DescriptorSet,
+                                                   Decoration.Binding])]] + 1]
+    is_var = (m.opcodes == Op.Variable) & (m.sections == int(Section.GLOBAL))
+    ids = m.result_ids[is_var]
+    return ids[is_in(ids, targets)].tolist()

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..ir import Instruction, Module, Operand, Section
 from ..ir.module import is_in
-from ..spec import Op
+from ..spec import Capability, Decoration, Op, StorageClass
 
 
 def metadata_keep(m: Module, keep: np.ndarray, *, spirv_metadata: str = "none") -> np.ndarray:
@@ -28,6 +28,89 @@ def metadata_keep(m: Module, keep: np.ndarray, *, spirv_metadata: str = "none") 
     keep[names] &= is_in(targets, glob_vars) & (m.opcodes[names] == Op.Name)
     keep[m.opcodes == Op.Line] = False
     return keep
+
+
+# Rust-GPU's `remove_unused_type_capabilities`: these go when no type needs them.
+_TYPE_CAPABILITIES = {  # capability -> (type opcode, width)
+    Capability.Int8: (Op.TypeInt, 8), Capability.Int16: (Op.TypeInt, 16),
+    Capability.Int64: (Op.TypeInt, 64), Capability.Float16: (Op.TypeFloat, 16),
+    Capability.Float64: (Op.TypeFloat, 64),
+}
+_EXPLICIT_LAYOUT = (Decoration.Offset, Decoration.ArrayStride, Decoration.MatrixStride)
+# Storage classes whose types may not carry an explicit layout (VUID-StandaloneSpirv-None-10684).
+_NO_LAYOUT_CLASSES = (StorageClass.Function, StorageClass.Private)
+
+
+def cleanup_keep(m: Module, keep: np.ndarray) -> np.ndarray:
+    """`keep` less what Rust-GPU's linker cleans up after its dead-code elimination:
+
+    - `remove_unused_type_capabilities`: Int8, Int16, Int64, Float16 and Float64 when no
+      kept OpTypeInt/OpTypeFloat has that width (every other capability stays);
+    - `remove_non_uniform_decorations`: every `OpDecorate ... NonUniform` when the module
+      does not declare ShaderNonUniform;
+    - `explicit_layout::erase_when_invalid`, for the case it can do without new types:
+      Offset/ArrayStride/MatrixStride on a struct or array only Function or Private
+      pointers reach (spirv-val rejects those in Vulkan environments, VUID-...-10684).
+
+    Needs: `keep` from dead-code elimination (what it keeps decides which types remain).
+    Guarantees: the capabilities, NonUniform and layout decorations kept are ones a kept
+    instruction needs or may carry."""
+    keep = keep.copy()
+    ops = m.opcodes
+    caps = np.flatnonzero((ops == Op.Capability) & keep)
+    cap_of = m.words[m.starts[caps] + 1]
+    types = np.flatnonzero(is_in(ops, [Op.TypeInt, Op.TypeFloat]) & keep)
+    widths = {(int(ops[i]), int(m.words[m.starts[i] + 2])) for i in types.tolist()}
+    for i, cap in zip(caps.tolist(), cap_of.tolist(), strict=True):
+        need = _TYPE_CAPABILITIES.get(cap)
+        if need is not None and need not in widths:
+            keep[i] = False
+    decos = np.flatnonzero((ops == Op.Decorate) & keep)
+    kinds = m.words[m.starts[decos] + 2]
+    if Capability.ShaderNonUniform not in set(cap_of.tolist()):
+        keep[decos[kinds == Decoration.NonUniform]] = False
+    unlaid = _types_without_layout(m, keep)
+    if unlaid:
+        members = np.flatnonzero((ops == Op.MemberDecorate) & keep)
+        for idx, at in ((decos, 2), (members, 3)):
+            kind = m.words[m.starts[idx] + at]
+            target = m.words[m.starts[idx] + 1]
+            drop = is_in(kind, list(_EXPLICIT_LAYOUT)) & is_in(target, sorted(unlaid))
+            keep[idx[drop]] = False
+    return keep
+
+
+def _types_without_layout(m: Module, keep: np.ndarray) -> set[int]:
+    """The struct and array types that only Function/Private pointers reach (through
+    members and elements, not through other pointers)."""
+    ops = m.opcodes
+    ptrs = np.flatnonzero((ops == Op.TypePointer) & keep)
+    if not ptrs.size:
+        return set()
+    aggregates = np.flatnonzero(is_in(ops, [Op.TypeStruct, Op.TypeArray, Op.TypeRuntimeArray])
+                                & keep)
+    parts: dict[int, list[int]] = {}
+    for i in aggregates.tolist():
+        ws = m.inst_words(i)
+        parts[ws[1]] = ws[2:] if ops[i] == Op.TypeStruct else ws[2:3]
+
+    def reach(roots: list[int]) -> set[int]:
+        seen: set[int] = set()
+        work = [t for t in roots if t in parts]
+        while work:
+            t = work.pop()
+            if t not in seen:
+                seen.add(t)
+                work.extend(p for p in parts[t] if p in parts)
+        return seen
+
+    sc = m.words[m.starts[ptrs] + 2]
+    pointee = m.words[m.starts[ptrs] + 3].tolist()
+    private = is_in(sc, list(_NO_LAYOUT_CLASSES)).tolist()
+    inside = reach([t for t, p in zip(pointee, private, strict=True) if p])
+    if not inside:
+        return set()
+    return inside - reach([t for t, p in zip(pointee, private, strict=True) if not p])
 
 
 def compact_ids(m: Module) -> Module:

@@ -2,7 +2,13 @@
 
 Before SPIR-V 1.4 the interface lists the Input and Output variables used; from 1.4 on,
 every global variable used. Variables already listed keep their order; new ones follow
-in module order.
+in module order. With `preserve_bindings`, every variable an entry point listed and that
+is still there stays listed, used or not: Rust-GPU's `gather_all_interface_vars_from_uses`
+("`preserve_bindings` retains any declared entry point vars").
+
+Needs: the keep-mask of dead-code elimination (`keep`), so that only kept variables and
+calls count. Guarantees: each kept OpEntryPoint lists exactly the variables it reaches (and,
+with `preserve_bindings`, those it declared), none twice, none removed by `keep`.
 """
 
 from __future__ import annotations
@@ -14,7 +20,8 @@ from ..spec import Op, StorageClass
 from .facts import functions
 
 
-def interface_replacements(m: Module, keep: np.ndarray | None = None) -> dict[int, list[Instruction]]:
+def interface_replacements(m: Module, keep: np.ndarray | None = None, *,
+                           preserve_bindings: bool = False) -> dict[int, list[Instruction]]:
     """The rewritten OpEntryPoint instructions (by index) whose interface changes; with
     `keep`, as if only the kept instructions were there."""
     eps = m.indices(Section.ENTRY_POINT)
@@ -78,7 +85,9 @@ def interface_replacements(m: Module, keep: np.ndarray | None = None) -> dict[in
             used = {v for v in used
                     if var_class[v] in (StorageClass.Input, StorageClass.Output)}
         listed = [op.value for op in inst.operands[3:]]
-        new_list = [v for v in listed if v in used]
+        if preserve_bindings:
+            used |= {v for v in listed if v in var_class}
+        new_list = list(dict.fromkeys(v for v in listed if v in used))
         new_list += sorted(used - set(new_list), key=var_order.__getitem__)
         if new_list != listed:
             inst.operands = inst.operands[:3] + [Operand("IdRef", (v,)) for v in new_list]
