@@ -57,6 +57,7 @@ def body(text: str) -> list[str]:
 
 def link_asm(*texts: str, env: str = "spv1.5", **options: object) -> LinkResult:
     modules = [asm(t, f"m{k}.spv", env) for k, t in enumerate(texts)]
+    options.setdefault("verify", True)  # the Module's invariants after every pass
     return link(modules, LinkOptions(**options))  # type: ignore[arg-type]
 
 

@@ -21,7 +21,7 @@ def test_linked_alone_still_validates(entry: dict[str, str]) -> None:
     env = entry["target_env"]
     # A library (no entry point) is linked as a library; unresolved imports stay.
     library = not m.indices_of(15).size  # OpEntryPoint
-    base = {"create_library": library, "allow_partial_linkage": True}
+    base = {"create_library": library, "allow_partial_linkage": True, "verify": True}
     for options in (LinkOptions(**base), LinkOptions(spirv_metadata="full", debuginfo=True, **base),
                     LinkOptions(module_output="per-entry-point", **base)):
         if library and options.module_output != "single":
