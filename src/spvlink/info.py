@@ -11,6 +11,7 @@ from __future__ import annotations
 import struct
 from typing import Any
 
+from ._words import opcode_of
 from .grammar import generator_name, grammar
 from .ir import Module, Section, decode_string
 from .ir.facts import global_defs
@@ -60,7 +61,7 @@ def _scalar_value(m: Module, type_id: int, words: list[int], defs: dict[int, int
     if i is None or not words:
         return words
     tw = m.inst_words(i)
-    op = tw[0] & 0xFFFF
+    op = opcode_of(tw[0])
     raw = 0
     for k, w in enumerate(words):
         raw |= w << (32 * k)
@@ -143,7 +144,7 @@ def describe(m: Module) -> dict[str, Any]:
     modes: dict[int, list[str]] = {}
     for i in m.indices(Section.EXECUTION_MODE).tolist():
         ws = m.inst_words(i)
-        params = [f"%{w}" if ws[0] & 0xFFFF == Op.ExecutionModeId else str(w)
+        params = [f"%{w}" if opcode_of(ws[0]) == Op.ExecutionModeId else str(w)
                   for w in ws[3:]]
         modes.setdefault(ws[1], []).append(" ".join([_enum("ExecutionMode", ws[2]), *params]))
     for i in m.indices(Section.ENTRY_POINT).tolist():
@@ -193,7 +194,7 @@ def describe(m: Module) -> dict[str, Any]:
                 Op.SpecConstantComposite, Op.SpecConstantOp)
     for i in m.indices_of(*spec_ops).tolist():
         ws = m.inst_words(i)
-        op = ws[0] & 0xFFFF
+        op = opcode_of(ws[0])
         rid = ws[2]
         default: Any
         if op == Op.SpecConstantTrue:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from . import choices
+from ._words import opcode_of
 from .errors import InputError, LinkWarning, ToolError, ValidationError
 from .outputs import check_outputs, write_atomic, write_tree_atomic
 from .record import Options
@@ -439,7 +440,7 @@ def _function_names(m: Module) -> dict[int, set[str]]:
     out: dict[int, set[str]] = {}
     for i in m.indices_of(Op.Name, Op.EntryPoint, Op.Decorate).tolist():
         ws = m.inst_words(i)
-        op = ws[0] & 0xFFFF
+        op = opcode_of(ws[0])
         if op == Op.Name:
             out.setdefault(ws[1], set()).add(decode_string(ws[2:]))
         elif op == Op.EntryPoint:

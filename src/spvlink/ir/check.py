@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._words import OPCODE_MASK
 from ..errors import SpvError
 from ..spec import Op
 from .layout import Section
@@ -60,8 +61,8 @@ def _problem(m: Module, n: int, unique_results: bool) -> str | None:
     if ((first >> 16) != sizes).any():
         return f"instruction {int(np.argmax((first >> 16) != sizes))}'s word count differs " \
                "from its first word"
-    if ((first & 0xFFFF) != m.opcodes).any():
-        return f"instruction {int(np.argmax((first & 0xFFFF) != m.opcodes))}'s opcode differs " \
+    if ((first & OPCODE_MASK) != m.opcodes).any():
+        return f"instruction {int(np.argmax((first & OPCODE_MASK) != m.opcodes))}'s opcode differs " \
                "from its first word"
     expected = compute_sections(m.opcodes.astype(np.int64))
     if (np.asarray(m.sections) != expected).any():

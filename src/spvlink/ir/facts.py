@@ -11,6 +11,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .._words import opcode_of
 from ..spec import Decoration, Op
 from .layout import DECORATION_OPCODES, Section
 from .module import Module, decode_string, is_in, unique
@@ -118,7 +119,7 @@ def decoration_key(m: Module, indices: list[int], *, skip_linkage: bool = True,
     out = []
     for i in indices:
         ws = m.inst_words(i)
-        op = ws[0] & 0xFFFF
+        op = opcode_of(ws[0])
         deco = ws[3] if op in (Op.MemberDecorate, Op.MemberDecorateString) else ws[2]
         if skip_linkage and deco == Decoration.LinkageAttributes:
             continue

@@ -582,12 +582,6 @@ class Module:
 
         check_module(self)
 
-    def check(self) -> None:
-        """Raise `ir.check.ModuleInvariantError` unless the arrays agree (see `check_module`)."""
-        from .check import check_module
-
-        check_module(self)
-
     def max_id(self) -> int:
         return int(self.words[self.id_pos].max()) if self.id_pos.size else 0
 

@@ -23,6 +23,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .._words import opcode_of
 from ..spec import Op
 from .facts import Decorations, decorations, global_defs
 from .layout import CONSTANT_OPCODES, TYPE_OPCODES, Section
@@ -211,7 +212,7 @@ def decoration_set(m: Module, indices: list[int]) -> tuple[tuple[int, ...], ...]
     rows = []
     for j in indices:
         ws = m.inst_words(j)
-        rows.append((ws[0] & 0xFFFF, *ws[2:]))
+        rows.append((opcode_of(ws[0]), *ws[2:]))
     return tuple(sorted(rows))
 
 
@@ -234,7 +235,7 @@ def describe_type(m: Module, type_id: int, defs: dict[int, int] | None = None,
     if i is None or _depth > 6:
         return f"%{type_id}"
     ws = m.inst_words(i)
-    op = ws[0] & 0xFFFF
+    op = opcode_of(ws[0])
 
     def sub(t: int) -> str:
         return describe_type(m, t, defs, _depth + 1)
@@ -273,9 +274,9 @@ def _constant_text(m: Module, cid: int, defs: dict[int, int]) -> str:
     if i is None:
         return f"%{cid}"
     ws = m.inst_words(i)
-    if ws[0] & 0xFFFF == Op.Constant and len(ws) == 4:
+    if opcode_of(ws[0]) == Op.Constant and len(ws) == 4:
         return str(ws[3])
-    if ws[0] & 0xFFFF == Op.Constant and len(ws) == 5:
+    if opcode_of(ws[0]) == Op.Constant and len(ws) == 5:
         return str(ws[3] | (ws[4] << 32))
     return f"%{cid}"
 
@@ -330,21 +331,21 @@ def first_difference(m: Module, a: int, b: int) -> Difference | None:
         dx, dy = own_decorations(x), own_decorations(y)
         if dx != dy:
             return _decoration_difference(path, dx, dy)
-        off = int(opcode_facts().result_offset[wx[0] & 0xFFFF])
+        off = int(opcode_facts().result_offset[opcode_of(wx[0])])
         ids_x = _id_offsets(m, ix)
         for k in range(off + 1, len(wx)):
             if k not in ids_x:
                 if wx[k] != wy[k]:
                     return Difference(path, describe_type(m, x, defs), describe_type(m, y, defs))
                 continue
-            if (wx[0] & 0xFFFF) == Op.TypeArray and k == 3:
+            if opcode_of(wx[0]) == Op.TypeArray and k == 3:
                 lx, ly = _constant_text(m, wx[3], defs), _constant_text(m, wy[3], defs)
                 if lx != ly or lx.startswith("%"):
                     sub = walk(wx[3], wy[3], _join(path, "length"))
                     if sub is not None:
                         return sub
                 continue
-            sub = walk(wx[k], wy[k], _join(path, _operand_place(wx[0] & 0xFFFF, k)))
+            sub = walk(wx[k], wy[k], _join(path, _operand_place(opcode_of(wx[0]), k)))
             if sub is not None:
                 return sub
         return None

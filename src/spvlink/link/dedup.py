@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._words import opcode_of
 from ..ir import Module, Section
 from ..ir.module import is_in, unique
 from ..ir.types import type_identity
@@ -30,7 +31,7 @@ def deduplicate(m: Module) -> Module:
     ext_by_name: dict[tuple[int, ...], int] = {}
     for i in m.indices(Section.CAPABILITY, Section.EXTENSION, Section.EXT_INST_IMPORT).tolist():
         ws = m.inst_words(i)
-        if ws[0] & 0xFFFF == Op.ExtInstImport:
+        if opcode_of(ws[0]) == Op.ExtInstImport:
             _merge_by_operands(ext_by_name, ws, i, canon, keep)
         else:
             t = tuple(ws)
@@ -92,7 +93,7 @@ def _dedup_debug_and_annotations(m: Module, canon: np.ndarray, keep: np.ndarray,
     seen: set[tuple[int, ...]] = set()
     for i in np.concatenate([debug, names_annos]).tolist():
         ws = m.inst_words(i)
-        op = ws[0] & 0xFFFF
+        op = opcode_of(ws[0])
         if op == Op.String:
             _merge_by_operands(strings, ws, i, canon, keep)
             continue

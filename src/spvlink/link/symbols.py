@@ -29,6 +29,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .._words import opcode_of
 from ..errors import (
     DecorationMismatch,
     DuplicateExport,
@@ -388,10 +389,10 @@ class _Resolver:
                            for s in self.symbols)
         for i in m.indices(Section.CAPABILITY, Section.EXTENSION).tolist():
             ws = m.inst_words(i)
-            if ws[0] & 0xFFFF == Op.Capability and ws[1] == Capability.Linkage \
+            if opcode_of(ws[0]) == Op.Capability and ws[1] == Capability.Linkage \
                     and not kept_symbols:
                 keep[i] = False
-            elif ws[0] & 0xFFFF == Op.Extension and decode_string(ws[1:]) == LINKONCE_EXTENSION \
+            elif opcode_of(ws[0]) == Op.Extension and decode_string(ws[1:]) == LINKONCE_EXTENSION \
                     and not any_linkonce:
                 keep[i] = False
 
@@ -424,7 +425,7 @@ def _differ_in_pointees(m: Module, defs: dict[int, int], a: int, b: int) -> bool
     wa, wb = m.inst_words(ia), m.inst_words(ib)
     if wa[0] != wb[0]:
         return False
-    op = wa[0] & 0xFFFF
+    op = opcode_of(wa[0])
     if op == Op.TypePointer:
         return wa[2] == wb[2]
     if op == Op.TypeFunction:
