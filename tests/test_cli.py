@@ -459,7 +459,7 @@ def _archive_with_text(d: Path) -> Path:
 
 
 @pytest.mark.parametrize("case", ["missing", "directory", "notspv", "empty", "truncated",
-                                  "corrupt-archive", "archive-member", "output-dir-missing",
+                                  "corrupt-archive", "archive-member", "output-dir-under-file",
                                   "output-parent-is-file", "output-is-dir"])
 def test_bad_input(tmp_path: Path, objs: dict[str, Path], case: str) -> None:
     out = tmp_path / "out.spv"
@@ -489,8 +489,8 @@ def test_bad_input(tmp_path: Path, objs: dict[str, Path], case: str) -> None:
     elif case == "archive-member":
         named = f"{_archive_with_text(tmp_path)}(bad.spv)"
         inputs.append(named.split("(")[0])
-    elif case == "output-dir-missing":
-        out = tmp_path / "no" / "such" / "out.spv"
+    elif case == "output-dir-under-file":  # a missing folder is made (test_cli_ux), not here
+        out = objs["notspv"] / "sub" / "out.spv"
         named = str(out)
         inputs.append(IMPORTS)
     elif case == "output-parent-is-file":
