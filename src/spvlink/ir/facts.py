@@ -13,7 +13,7 @@ import numpy as np
 
 from .._words import opcode_of
 from ..spec import Decoration, Op
-from .layout import DECORATION_OPCODES, Section
+from .layout import DECORATION_OPCODES, Section, Word
 from .module import Module, decode_string, is_in, unique
 
 
@@ -77,7 +77,7 @@ def decorations(m: Module, *, linkage: bool = True) -> Decorations:
     deco = np.where(plain, m.words[np.minimum(starts + 2, m.words.size - 1)], -1)
     is_builtin = plain & (deco == Decoration.BuiltIn) & (m.sizes[ann] >= 4)
     builtin = dict(zip(targets[is_builtin].tolist(),
-                       m.words[starts[is_builtin] + 3].tolist(), strict=True))
+                       m.words[starts[is_builtin] + Word.DECORATION_ARGS].tolist(), strict=True))
     entries: list[tuple[int, int, str, int]] = []
     if linkage:
         is_link = plain & (deco == Decoration.LinkageAttributes) & (m.sizes[ann] >= 5)

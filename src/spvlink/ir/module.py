@@ -339,6 +339,11 @@ class Module:
     def header_words(self) -> list[int]:
         return [MAGIC, self.version, self.generator, self.bound, self.schema]
 
+    def operand(self, indices: Any, at: int) -> Any:
+        """Word `at` (an `ir.layout.Word` offset) of instructions `indices`, vectorised;
+        an int index gives one word."""
+        return self.words[self.starts[indices] + at]
+
     def inst_words(self, i: int) -> list[int]:
         s = int(self.starts[i])
         return self.words[s:s + int(self.sizes[i])].tolist()

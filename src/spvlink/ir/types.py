@@ -26,7 +26,7 @@ import numpy as np
 from .._words import opcode_of
 from ..spec import Op
 from .facts import Decorations, decorations, global_defs
-from .layout import CONSTANT_OPCODES, TYPE_OPCODES, Section
+from .layout import CONSTANT_OPCODES, TYPE_OPCODES, Section, Word
 from .module import Module, is_in, opcode_facts, unique
 
 # A forward pointer has no result; OpSpecConstantOp's operands depend on its embedded
@@ -172,14 +172,14 @@ def _length_codes(m: Module, glob: np.ndarray, rid: np.ndarray) -> np.ndarray:
     arrays = glob[(m.opcodes[glob] == Op.TypeArray) & (m.sizes[glob] == 4)]
     if not arrays.size:
         return codes
-    lengths = unique(m.words[m.starts[arrays] + 3].astype(np.int64))
+    lengths = unique(m.operand(arrays, Word.ARRAY_LENGTH).astype(np.int64))
     def_of = np.full(m.bound, -1, dtype=np.int64)
     def_of[rid[rid > 0]] = glob[rid > 0]
     at = def_of[lengths]
     ok = at >= 0
     ok[ok] = (m.opcodes[at[ok]] == Op.Constant) & (m.sizes[at[ok]] <= 5)
     lengths, at = lengths[ok], at[ok]
-    type_at = def_of[m.words[m.starts[at] + 1].astype(np.int64)]
+    type_at = def_of[m.operand(at, Word.RESULT_TYPE).astype(np.int64)]
     ok = type_at >= 0
     ok[ok] = m.opcodes[type_at[ok]] == Op.TypeInt
     lengths, at = lengths[ok], at[ok]

@@ -17,6 +17,7 @@ import numpy as np
 
 from .._words import opcode_of
 from ..ir import Module, Section
+from ..ir.layout import Word
 from ..ir.module import is_in, unique
 from ..ir.types import type_identity
 from ..spec import Op
@@ -67,7 +68,7 @@ def _merge_declarations(m: Module, canon: np.ndarray, keep: np.ndarray) -> np.nd
     # A forward declaration of a pointer merged into an earlier one goes with it.
     fwd = m.indices_of(Op.TypeForwardPointer)
     if fwd.size:
-        ptr = m.words[m.starts[fwd] + 1].astype(np.int64)
+        ptr = m.operand(fwd, Word.FORWARD_POINTER).astype(np.int64)
         keep[fwd] = canon[ptr] == ptr
     # Ids that absorbed others: only their names and decorations can now repeat.
     return unique(canon[ids[~keep[decl]]])
@@ -84,7 +85,7 @@ def _dedup_debug_and_annotations(m: Module, canon: np.ndarray, keep: np.ndarray,
     debug = m.indices(Section.DEBUG_STRING)
     names_annos = m.indices(Section.DEBUG_NAME, Section.ANNOTATION)
     if names_annos.size and merged.size:
-        targets = m.words[m.starts[names_annos] + 1].astype(np.int64)
+        targets = m.operand(names_annos, Word.NAME_TARGET).astype(np.int64)
         mapped = canon[targets]
         names_annos = names_annos[is_in(mapped, merged)]
     else:

@@ -9,6 +9,7 @@ import numpy as np
 from ..errors import LinkError, ModelMismatch, VersionMismatch
 from ..grammar import grammar
 from ..ir import Module, Section, concatenate, decode_string
+from ..ir.layout import Word
 from ..spec import Op
 
 MAX_BOUND = 1 << 32
@@ -35,7 +36,6 @@ def _check_inputs(modules: Sequence[Module], joined: Module, inst_base: np.ndarr
         problems.append(VersionMismatch(
             "input modules have different SPIR-V versions (use_highest_version=True links "
             "them at the highest)", notes=notes))
-    words, starts = joined.words, joined.starts
     mm = np.flatnonzero(joined.opcodes == Op.MemoryModel)
     owner = np.searchsorted(inst_base, mm, side="right") - 1
     owner, first = np.unique(owner, return_index=True)  # each input's first OpMemoryModel
@@ -59,7 +59,8 @@ def _check_inputs(modules: Sequence[Module], joined: Module, inst_base: np.ndarr
                                           f"defined by {_name(modules[k], k)}"]))
         else:
             seen_entries[key] = _name(modules[k], k)
-    addressing, memory = words[starts[mm] + 1], words[starts[mm] + 2]
+    addressing = joined.operand(mm, Word.ADDRESSING_MODEL)
+    memory = joined.operand(mm, Word.MEMORY_MODEL)
     if mm.size and ((addressing != addressing[0]) | (memory != memory[0])).any():
         models: dict[tuple[int, int], list[str]] = {}
         for k, a, b in zip(owner.tolist(), addressing.tolist(), memory.tolist(), strict=True):
@@ -88,6 +89,11 @@ def merge(modules: Sequence[Module], *, use_highest_version: bool,
     """Check the inputs agree, then concatenate them with their ids shifted apart, sorted
     into Logical Layout sections (stable, so input order holds within a section). Returns
     the merged module and the id shift applied to each input.
+
+    Needs: inputs that hold the link preconditions (`preconditions.check_link_inputs`).
+    Guarantees: one module in Logical Layout order, every input's ids disjoint (shifted by
+    the ids each uses, not its header's bound), one OpMemoryModel, the highest version;
+    or a LinkError naming every input whose version, memory model or entry points clash.
     """
     if not modules:
         raise LinkError("no input modules to link")

@@ -40,6 +40,7 @@ from ..errors import (
 )
 from ..ir import Module, Section, decode_string
 from ..ir.facts import decoration_key, decorations, functions, global_defs
+from ..ir.layout import Word
 from ..ir.module import is_in
 from ..ir.types import describe_decorations, describe_type, first_difference
 from ..spec import AddressingModel, Capability, LinkageType, Op
@@ -142,7 +143,7 @@ class _Resolver:
         m = self.m
         if s.is_function:
             first = int(self.fns.first[self.fn_index[s.target]])
-            return int(m.words[m.starts[first] + 4])  # OpFunction's function type
+            return int(m.operand(first, Word.FUNCTION_TYPE))
         return int(m.result_types[self.defs[s.target]])
 
     def params_of(self, fn_id: int) -> list[int]:
@@ -308,7 +309,7 @@ class _Resolver:
                     f"declaration and definition; the definition's are used",
                     notes=[f"{what} by {fi}: {describe_decorations(da)}",
                            f"defined by {fe}: {describe_decorations(db)}"]))
-        ci, ce = (self.m.words[self.m.starts[self.fns.first[self.fn_index[t]]] + 3]
+        ci, ce = (self.m.operand(self.fns.first[self.fn_index[t]], Word.FUNCTION_CONTROL)
                   for t in (imp.target, exp.target))
         if ci != ce:
             self.warnings.append(LinkWarning(
@@ -381,7 +382,7 @@ class _Resolver:
         # Names and decorations of removed ids (import declarations and their parameters).
         named = m.indices(Section.DEBUG_NAME, Section.ANNOTATION)
         if named.size and self.removed_ids:
-            targets = m.words[m.starts[named] + 1].astype(np.int64)
+            targets = m.operand(named, Word.NAME_TARGET).astype(np.int64)
             keep[named[is_in(targets, np.fromiter(self.removed_ids, dtype=np.int64))]] = False
 
         # The Linkage capability and SPV_KHR_linkonce_odr go when nothing needs them.
@@ -411,7 +412,7 @@ class _Resolver:
 
 def _physical_addressing(m: Module) -> bool:
     mm = m.indices_of(Op.MemoryModel)
-    return bool(mm.size) and int(m.words[m.starts[mm[0]] + 1]) != AddressingModel.Logical
+    return bool(mm.size) and int(m.operand(mm[0], Word.ADDRESSING_MODEL)) != AddressingModel.Logical
 
 
 def _differ_in_pointees(m: Module, defs: dict[int, int], a: int, b: int) -> bool:
@@ -489,7 +490,7 @@ def _insert_pointer_casts(m: Module, casts: list[tuple[Symbol, Symbol]], canon: 
         ws = inst_words(i)
         if ws[3] not in targets:
             continue
-        fn_type = m.inst_words(defs[int(m.words[m.starts[fns.first[fn_index[ws[3]]]] + 4])])
+        fn_type = m.inst_words(defs[int(m.operand(fns.first[fn_index[ws[Word.CALLEE]]], Word.FUNCTION_TYPE))])
         before: list[list[int]] = []
         call = list(ws)
         for n, want in enumerate(fn_type[3:]):
