@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Sequence
+from typing import Any, overload
 
 MAGIC = 0x07230203
 MAGIC_SWAPPED = 0x03022307  # the magic number of a big-endian module read as little-endian
@@ -24,13 +25,21 @@ OPCODE_MASK = 0xFFFF
 MAX_WORD_COUNT = 0xFFFF
 
 
-def opcode_of(header: int) -> int:
-    """The opcode of an instruction's first word."""
+@overload
+def opcode_of(header: int) -> int: ...
+@overload
+def opcode_of(header: Any) -> Any: ...
+def opcode_of(header: Any) -> Any:
+    """The opcode of an instruction's first word (or of a numpy array of them)."""
     return header & OPCODE_MASK
 
 
-def word_count_of(header: int) -> int:
-    """The word count of an instruction's first word."""
+@overload
+def word_count_of(header: int) -> int: ...
+@overload
+def word_count_of(header: Any) -> Any: ...
+def word_count_of(header: Any) -> Any:
+    """The word count of an instruction's first word (or of a numpy array of them)."""
     return header >> WORD_COUNT_SHIFT
 
 

@@ -77,7 +77,7 @@ def _scalar_value(m: Module, type_id: int, words: list[int], defs: dict[int, int
         if width == 64:
             return struct.unpack("<d", struct.pack("<Q", raw))[0]
         if width == 16:
-            return struct.unpack("<e", struct.pack("<H", raw & 0xFFFF))[0]
+            return struct.unpack("<e", struct.pack("<I", raw)[:2])[0]
     return raw
 
 

@@ -33,8 +33,10 @@ from ..grammar import OperandKind, grammar
 from ..grammar.walk import WalkError, literal_words, walk
 from ..ir.context import DecodeContext
 from ..ir.layout import (
+    COMMON_STRING_OPCODES,
     EXT_INST_OPCODES,
     NUMERIC_TYPE_OPCODES,
+    ORDER_DEPENDENT_OPCODES,
     TYPED_LITERAL_OPCODES,
     Section,
     Word,
@@ -425,7 +427,7 @@ def _plans_of(words: Any, starts: Any, word_base: Any, inst_base: Any,
         _, first = np.unique(head[sample], return_index=True)
         for i in np.sort(sample[first]).tolist():
             hdr = int(head[i])
-            if (hdr & 0xFFFF) not in _ORDER_DEPENDENT:
+            if opcode_of(hdr) not in ORDER_DEPENDENT_OPCODES:  # walked in order, below
                 batch.plan(i, hdr, quiet=True)
         todo = _still_unknown(plans, todo, _MEMO.fixed_lookup(head[todo]))
     if todo.size:
@@ -451,9 +453,6 @@ def _plans_of(words: Any, starts: Any, word_base: Any, inst_base: Any,
 # Instructions looked at first for headers the memo lacks (see `_plans_of`).
 _SAMPLE = 4096
 
-# Opcodes whose layout depends on instructions before them (the extended instruction
-# set an OpExtInst names): walked only in order.
-_ORDER_DEPENDENT = frozenset({Op.ExtInstImport, *EXT_INST_OPCODES})
 
 
 def _still_unknown(plans: Any, todo: Any, found: Any) -> Any:
@@ -668,8 +667,6 @@ def _check_ids(words: Any, id_pos: Any, id_inst: Any, opcodes: Any, bound: int) 
                          opname=grammar().opname(int(opcodes[i])))
 
 
-# The commonest string-bearing instructions, planned without the walk (`_string_fast`).
-_STRING_FAST = frozenset({Op.Name, Op.MemberName, Op.Decorate})
 
 
 def _string_fast(ws: list[int], opcode: int, hdr: int) -> int | None:
@@ -725,7 +722,7 @@ def _slow(hdr: int, ws: list[int], pos: int, index: int, state: DecodeContext) -
 
     ctx = state.at(index)
     key: Any = hdr
-    if opcode in _STRING_FAST:
+    if opcode in COMMON_STRING_OPCODES:
         entry = memo.guarded.get(key)
         hit = entry[1].get(tuple(ws[d] for d in entry[0])) if entry is not None else None
         if hit is not None:

@@ -63,6 +63,15 @@ NUMERIC_TYPE_OPCODES = frozenset({Op.TypeInt, Op.TypeFloat})
 # Constants whose literal takes its width from the result type.
 TYPED_LITERAL_OPCODES = frozenset({Op.Constant, Op.SpecConstant})
 NAME_OPCODES = frozenset({Op.Name, Op.MemberName})
+# Instructions whose layout depends on the instructions before them: an OpExtInst's
+# operands on the set its OpExtInstImport names (decoded in order only).
+ORDER_DEPENDENT_OPCODES = frozenset({Op.ExtInstImport, *EXT_INST_OPCODES})
+# Instructions whose layout depends on other instructions' content (a literal's width,
+# an extended set): a layout learnt from one of them holds for it alone.
+CONTEXT_DEPENDENT_OPCODES = frozenset({*EXT_INST_OPCODES, *TYPED_LITERAL_OPCODES, Op.Switch})
+# The commonest instructions that carry a string (names, linkage decorations): the
+# reader plans them from the word count, without the grammar walk.
+COMMON_STRING_OPCODES = frozenset({Op.Name, Op.MemberName, Op.Decorate})
 
 TYPE_OPCODES = frozenset({
     Op.TypeVoid, Op.TypeBool, Op.TypeInt, Op.TypeFloat, Op.TypeVector, Op.TypeMatrix,

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from .._words import MAGIC as MAGIC
 from .._words import decode_string as decode_string
 from .._words import encode_string as encode_string
-from .._words import opcode_of, word_count_of
+from .._words import opcode_of, version_of, word_count_of
 from ..errors import SpvError
 from ..grammar import ONE, grammar
 from ..grammar.walk import ID_KINDS, WalkContext, WalkError, WalkResult, walk
@@ -86,6 +86,7 @@ class Instruction:
                 f"result_id={self.result_id!r}, operands={self.operands!r})")
 
     def words(self) -> list[int]:
+        """The instruction's words, the header word (word count, opcode) first."""
         body: list[int] = []
         if self.result_type is not None:
             body.append(self.result_type)
@@ -97,6 +98,7 @@ class Instruction:
 
     @property
     def opname(self) -> str:
+        """The opcode's name as the specification spells it (`OpIAdd`)."""
         return grammar().opname(self.opcode)
 
     def __str__(self) -> str:
@@ -297,8 +299,8 @@ class Module:
             index = int(np.searchsorted(np.array(starts), at, side="right")) - 1
             raise InstructionError(f"word {flat[at]} does not fit in 32 bits", index) from None
         st = np.array(starts, dtype=np.int64)
-        sizes = (words[st] >> 16).astype(np.int64) if st.size else np.zeros(0, np.int64)
-        opcodes = (words[st] & 0xFFFF).astype(np.int64) if st.size else np.zeros(0, np.int64)
+        sizes = word_count_of(words[st]).astype(np.int64) if st.size else np.zeros(0, np.int64)
+        opcodes = opcode_of(words[st]).astype(np.int64) if st.size else np.zeros(0, np.int64)
         pos = np.array(id_pos, dtype=np.int64)
         inst_of = np.searchsorted(st, pos, side="right") - 1
         top = int(words[pos].max()) if pos.size else 0
@@ -334,9 +336,11 @@ class Module:
 
     @property
     def version_tuple(self) -> tuple[int, int]:
-        return (self.version >> 16) & 0xFF, (self.version >> 8) & 0xFF
+        """(major, minor) of the header's SPIR-V version."""
+        return version_of(self.version)
 
     def header_words(self) -> list[int]:
+        """The five header words: magic, version, generator, bound, schema."""
         return [MAGIC, self.version, self.generator, self.bound, self.schema]
 
     def operand(self, indices: Any, at: int) -> Any:
@@ -345,6 +349,7 @@ class Module:
         return self.words[self.starts[indices] + at]
 
     def inst_words(self, i: int) -> list[int]:
+        """The words of instruction `i` (an index into the module's instructions)."""
         s = int(self.starts[i])
         return self.words[s:s + int(self.sizes[i])].tolist()
 
@@ -389,10 +394,12 @@ class Module:
         return self._cached("id_is_result", make)
 
     def indices(self, *sections: Section) -> np.ndarray:
+        """Indices of the instructions in the given Logical Layout sections, in order."""
         np = _np()
         return np.flatnonzero(is_in(self.sections, [int(s) for s in sections]))
 
     def indices_of(self, *opcodes: int) -> np.ndarray:
+        """Indices of the instructions with one of `opcodes` (`Op.Name`, ...), in order."""
         np = _np()
         if len(opcodes) == 1:
             return np.flatnonzero(self.opcodes == opcodes[0])
@@ -408,9 +415,12 @@ class Module:
         return ctx
 
     def walk_context(self) -> WalkContext:
+        """What decoding an instruction's operands needs from the whole module."""
         return self.decode_context().at(None)
 
     def instruction(self, i: int) -> Instruction:
+        """Instruction `i` decoded into an `Instruction` (opcode, result type and id,
+        operands), a view made on demand."""
         ws = self.inst_words(i)
         return instruction_from_words(ws, self.walk_context())
 
@@ -555,7 +565,7 @@ class Module:
         starts = np.concatenate(pieces_starts) if pieces_starts else np.zeros(0, np.int64)
         sizes = np.concatenate(pieces_sizes) if pieces_sizes else np.zeros(0, np.int64)
         id_pos = np.concatenate(pieces_ids).astype(np.int64) if pieces_ids else np.zeros(0, np.int64)
-        opcodes = (words[starts] & 0xFFFF).astype(np.int64)
+        opcodes = opcode_of(words[starts]).astype(np.int64)
         id_inst = np.searchsorted(starts, id_pos, side="right") - 1
         return Module(version=self.version, generator=self.generator, bound=self.bound,
                       schema=self.schema, words=words.astype(np.uint32, copy=False),
@@ -565,6 +575,7 @@ class Module:
 
     def with_header(self, *, version: int | None = None, generator: int | None = None,
                     bound: int | None = None) -> Module:
+        """The same instructions under a header with the given fields replaced."""
         m = Module(version=self.version if version is None else version,
                    generator=self.generator if generator is None else generator,
                    bound=self.bound if bound is None else bound, schema=self.schema,
@@ -588,6 +599,7 @@ class Module:
         check_module(self)
 
     def max_id(self) -> int:
+        """The highest id any instruction uses (0 when there is none)."""
         return int(self.words[self.id_pos].max()) if self.id_pos.size else 0
 
 
@@ -646,7 +658,7 @@ def walk_instruction(ws: Sequence[int], ctx: WalkContext, index: int) -> WalkRes
 def instruction_from_words(ws: Sequence[int], ctx: WalkContext) -> Instruction:
     res = walk(ws, ctx)
     info = res.info
-    inst = Instruction(ws[0] & 0xFFFF)
+    inst = Instruction(opcode_of(ws[0]))
     ops: list[Operand] = []
     for span in res.operands:
         if span.kind == "IdResultType":

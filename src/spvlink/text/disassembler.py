@@ -15,6 +15,7 @@ from ..grammar import ExtInstSet, OperandKind, grammar
 from ..grammar.walk import ID_KINDS, WalkError, walk
 from ..ir import Module
 from ..ir.context import DecodeContext
+from ..ir.layout import CONTEXT_DEPENDENT_OPCODES
 from ..ir.module import decode_string, encode_string
 from ..spec import Op
 from .friendly_names import friendly_names
@@ -114,7 +115,7 @@ def disassemble(module: Module, *, raw_id: bool = False, header: bool = True,
                                f"({g.opname(hdr & 0xFFFF)}): {exc.message}") from None
             ext = res.ext
             plan = _plan_of(res.operands, ext)
-            if res.deps is not None and (hdr & 0xFFFF) not in _NEVER_MEMO:
+            if res.deps is not None and (hdr & 0xFFFF) not in CONTEXT_DEPENDENT_OPCODES:
                 deps = tuple(res.deps)
                 if entry is None or entry[0] != deps:
                     entry = (deps, {})
@@ -180,9 +181,6 @@ def disassemble(module: Module, *, raw_id: bool = False, header: bool = True,
 # instruction numbers (their operands are all ids, so the layout is the same).
 TOOLS_UNKNOWN_SETS = frozenset(
     {"NonSemantic.DebugPrintf", "NonSemantic.DebugBreak", "NonSemantic.VkspReflection"})
-
-_NEVER_MEMO = frozenset({Op.ExtInst, Op.ExtInstWithForwardRefsKHR, Op.Constant,
-                         Op.SpecConstant, Op.Switch})
 
 
 def _ext_of(ctx: DecodeContext, ext_sets: dict[int, ExtInstSet | None],
