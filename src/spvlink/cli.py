@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from .errors import LinkWarning, SpvError
 
 PROG = "spvlink"
-INTERNAL_ERROR_EXIT = 101
+INTERNAL_ERROR_EXIT = 101  # as rustc on an internal compiler error
 # `spvlink link`'s options: (group, ((StageOptions keyword, flags, argparse spec), ...)).
 # The parser is built from it and cmd_link gives StageOptions every keyword in it, which
 # StageOptions hands on to its LinkOptions where they belong; with choices.VALIDATOR_FLAGS.
@@ -103,7 +103,7 @@ LINK_OPTIONS: tuple[tuple[str, tuple[tuple[str, tuple[str, ...], dict[str, Any]]
         ("time_passes", ("--time-passes",), dict(
             action="store_true", help="print each step's time")),
     )),
-)  # as rustc on an internal compiler error
+)
 
 
 # ---------------------------------------------------------------------------------------
@@ -215,6 +215,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The `spvlink` parser: the options every subcommand shares, then one phase per
+    subcommand."""
     common = _Parser(add_help=False)
     common.add_argument("--traceback", action="store_true", default=argparse.SUPPRESS,
                         help="show the Python traceback of an error")
@@ -228,8 +230,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True,
                                 help="`spvlink COMMAND --help` describes each")
+    _add_link_command(sub, common)
+    _add_link_many_command(sub, common)
+    _add_archive_command(sub, common)
+    _add_val_command(sub, common)
+    _add_opt_command(sub, common)
+    _add_dis_and_as_command(sub, common)
+    _add_info_command(sub, common)
+    return parser
 
-    # link ------------------------------------------------------------------------------
+
+def _add_link_command(sub: Any, common: argparse.ArgumentParser) -> None:
+    """`spvlink link`: inputs, -o, then the LINK_OPTIONS table's groups."""
     p = sub.add_parser("link", parents=[common], help="link modules and archives",
                        description="Link SPIR-V modules and rlib archives into validated "
                                    "module(s), as Rust-GPU's link stage does.")
@@ -246,7 +258,9 @@ def build_parser() -> argparse.ArgumentParser:
             _add_validator_flags(p)
     p.set_defaults(func=cmd_link)
 
-    # link-many -------------------------------------------------------------------------
+
+def _add_link_many_command(sub: Any, common: argparse.ArgumentParser) -> None:
+    """`spvlink link-many`: a manifest of programs linked in parallel."""
     p = sub.add_parser("link-many", parents=[common], help="link many programs in parallel",
                        description="Link every program of a JSON or TOML manifest "
                                    '({"programs": [{"name", "inputs", "output", "options"}]}) '
@@ -260,7 +274,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="no progress bar even on a terminal")
     p.set_defaults(func=cmd_link_many)
 
-    # archive ---------------------------------------------------------------------------
+
+def _add_archive_command(sub: Any, common: argparse.ArgumentParser) -> None:
+    """`spvlink archive`: write, list or extract an rlib."""
     p = sub.add_parser("archive", parents=[common], help="write, list or extract an rlib",
                        description="Deterministic GNU ar archives of SPIR-V objects, with "
                                    "lib.rmeta first, as Rust's rlibs. --list prints the "
@@ -277,7 +293,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="SPIR-V modules to put in the archive (with -o), in this order")
     p.set_defaults(func=cmd_archive)
 
-    # val -------------------------------------------------------------------------------
+
+def _add_val_command(sub: Any, common: argparse.ArgumentParser) -> None:
+    """`spvlink val`: in-process spirv-val with the relaxation flags."""
     p = sub.add_parser("val", parents=[common], help="validate a module (spirv-val)",
                        description="Validate a module (or each module of an archive) "
                                    "in-process with SPIRV-Tools' validator, as spirv-val "
@@ -288,7 +306,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_validator_flags(p)
     p.set_defaults(func=cmd_val)
 
-    # opt -------------------------------------------------------------------------------
+
+def _add_opt_command(sub: Any, common: argparse.ArgumentParser) -> None:
+    """`spvlink opt`: spirv-opt at a level."""
     p = sub.add_parser("opt", parents=[common], help="optimise a module (spirv-opt)",
                        description="Optimise a module with spirv-opt's pass lists for an "
                                    "optimisation level, as the link stage does.")
@@ -304,7 +324,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_target_env(p, None, "target environment for spirv-opt")
     p.set_defaults(func=cmd_opt)
 
-    # dis / as --------------------------------------------------------------------------
+
+def _add_dis_and_as_command(sub: Any, common: argparse.ArgumentParser) -> None:
+    """`spvlink dis` and `spvlink as`: the text tools."""
     p = sub.add_parser("dis", parents=[common], help="disassemble a module",
                        description="Print a module as SPIRV-Tools' assembly text, the same "
                                    "text spirv-dis prints.")
@@ -328,7 +350,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="%%5 stays id 5, as spirv-as --preserve-numeric-ids")
     p.set_defaults(func=cmd_as)
 
-    # info ------------------------------------------------------------------------------
+
+def _add_info_command(sub: Any, common: argparse.ArgumentParser) -> None:
+    """`spvlink info`: a module's summary."""
     p = sub.add_parser("info", parents=[common], help="summarise a module",
                        description="Summarise a module: version, bound, capabilities, "
                                    "entry points, imports and exports, sizes.")
@@ -336,7 +360,6 @@ def build_parser() -> argparse.ArgumentParser:
                    help="module or SPIR-V assembly text, or - for stdin")
     p.add_argument("--json", action="store_true", help="JSON instead of text")
     p.set_defaults(func=cmd_info)
-    return parser
 
 
 def _version() -> str:
