@@ -141,10 +141,11 @@ def test_merged_types_link_validate_and_appear_once(program: tg.Program) -> None
 @SETTINGS
 @given(st.data())
 def test_changed_layout_decoration_is_a_type_mismatch(data: st.DataObject) -> None:
-    """One layout decoration (an Offset, ArrayStride, MatrixStride, RowMajor/ColMajor or
-    Block) changed in one module's copy of B: every import whose type goes through B is a
+    """One layout decoration (an Offset, also the one inside a recursive struct, an
+    ArrayStride, MatrixStride, RowMajor/ColMajor, Block, or a kernel struct's CPacked)
+    changed in one module's copy of B: every import whose type goes through B is a
     TypeMismatch naming the symbol, both files and the decoration."""
-    program = data.draw(tg.programs(("shader", "psb")))
+    program = data.draw(tg.programs().filter(lambda p: bool(tg.decoration_sites(p.block))))
     role, site, decoration = data.draw(mutations(program))
     with pytest.raises(LinkError) as info:
         spvlink(assemble(program, (role, site)))
@@ -202,7 +203,7 @@ def test_same_verdict_as_spirv_link(data: st.DataObject) -> None:
     """
     program = data.draw(tg.programs())
     mutation = None
-    if program.mode != "kernel" and data.draw(st.booleans()):
+    if tg.decoration_sites(program.block) and data.draw(st.booleans()):
         role, site, _decoration = data.draw(mutations(program))
         mutation = (role, site)
     modules = assemble(program, mutation)

@@ -246,6 +246,8 @@ def decoration_sites(t: Type, where: tuple = ()) -> list[tuple[tuple, str]]:
     if isinstance(t, Struct):
         if t.block:
             out.append((where + ("block",), "Block"))
+        if t.packed:
+            out.append((where + ("packed",), "CPacked"))
         for k, m in enumerate(t.members):
             if m.offset is not None:
                 out.append((where + (k, "offset"), "Offset"))
@@ -257,16 +259,25 @@ def decoration_sites(t: Type, where: tuple = ()) -> list[tuple[tuple, str]]:
         if t.stride is not None:
             out.append((where + ("stride",), "ArrayStride"))
         out += decoration_sites(t.elem, where + ("elem",))
+    elif isinstance(t, Pointer) and isinstance(t.pointee, Node) and t.pointee.offsets:
+        # Inside the cycle: the recursive struct's pointer member.
+        out.append((where + ("node",), "Offset"))
     return out
 
 
 def mutate(t: Type, site: tuple) -> Type:
     """`t` with the one decoration at `site` changed (a bigger Offset or stride, the other
-    matrix order, no Block)."""
+    matrix order, no Block, CPacked flipped)."""
     head, rest = site[0], site[1:]
+    if isinstance(t, Pointer) and isinstance(t.pointee, Node) and head == "node":
+        node = t.pointee
+        assert node.offsets is not None
+        return replace(t, pointee=replace(node, offsets=(node.offsets[0], node.offsets[1] + 16)))
     if isinstance(t, Struct):
         if head == "block":
             return replace(t, block=False)
+        if head == "packed":
+            return replace(t, packed=not t.packed)
         m = t.members[head]
         if rest == ("offset",):
             assert m.offset is not None
