@@ -121,6 +121,7 @@ def _diagnostic(level: str, message: str, notes: Sequence[str] = ()) -> None:
 
 
 def warn(message: str | LinkWarning) -> None:
+    """Print a `warning: ...` to stderr, options spelled as the command's flags."""
     from .errors import LinkWarning
 
     if isinstance(message, LinkWarning):
@@ -441,6 +442,7 @@ def _tune_allocator(inputs: list[str]) -> None:
 
 
 def cmd_link(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """`spvlink link`: the link stage on the inputs; 0, or an error raised."""
     if args.validate or args.spirv_opt:  # the environment only matters to SPIRV-Tools
         _check_target_env(parser, args.target_env)
     to_stdout = args.output == "-"
@@ -475,6 +477,7 @@ def _print_timings(timings: Sequence[tuple[str, float]]) -> None:
 
 
 def cmd_link_many(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """`spvlink link-many`: every program of a manifest; 1 if any failed."""
     if args.jobs is not None and args.jobs < 1:
         parser.error("--jobs must be at least 1")
     gc.enable()  # `run` turned it off for one quick command; this one runs for long
@@ -513,6 +516,7 @@ def cmd_link_many(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
 
 
 def cmd_archive(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """`spvlink archive`: write (-o), list (--list) or extract (--extract) an rlib."""
     from pathlib import Path
 
     from .archive import extraction_name, make_rlib, read_archive
@@ -547,6 +551,7 @@ def cmd_archive(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
 
 
 def cmd_val(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """`spvlink val`: validate each module of FILE; 1 if one is invalid."""
     _check_target_env(parser, args.target_env)
     from .errors import ValidationError
     from .inputs import decode_input
@@ -568,6 +573,7 @@ def cmd_val(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 
 def cmd_opt(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """`spvlink opt`: spirv-opt's passes for -O LEVEL on FILE."""
     _check_target_env(parser, args.target_env)
     from .errors import ToolError
     from .inputs import decode_input
@@ -591,6 +597,7 @@ def cmd_opt(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 
 def cmd_dis(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """`spvlink dis`: FILE as SPIRV-Tools' assembly text."""
     from .text import disassemble
 
     text = disassemble(_read_module(args.file, args), raw_id=args.raw_id)
@@ -615,6 +622,7 @@ def _version_of_env(env: str) -> int:
 
 
 def cmd_as(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """`spvlink as`: assembly text to a module."""
     _check_target_env(parser, args.target_env)
     from .binary import write
     from .errors import AssemblyError
@@ -638,6 +646,7 @@ def cmd_as(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 
 def cmd_info(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """`spvlink info`: a summary of FILE, as text or JSON."""
     import json
 
     from .info import describe, render_text

@@ -142,6 +142,7 @@ class ValidationError(ToolError):
     `str()` and the CLI give it exactly as spirv-val prints it."""
 
     def diagnostics(self) -> str:
+        """spirv-val's own text as it is; else as `SpvError`'s."""
         if not self.message.startswith("error: "):
             return super().diagnostics()
         return "\n".join([self.message, *(f"  = note: {n}" for n in self.notes)])

@@ -166,6 +166,7 @@ class CompileResult:
 
     @property
     def per_entry_point(self) -> bool:
+        """One module per entry point (`module` a dict, `binaries`) rather than one."""
         return isinstance(self.module, dict) or bool(self.binaries)
 
     def to_json(self, module_names: str | dict[str, str] | None = None) -> str:

@@ -34,6 +34,15 @@ GENERATOR = 0x00000001
 
 
 class LinkOptions(Options):
+    """What `link` does, as keyword-only fields named as `spvlink link`'s flags
+    (`use_highest_version=True` is --use-highest-version, `dce=False` is --no-dce):
+    `create_library` keeps exports and allows unresolved imports; `allow_partial_linkage`
+    allows unresolved imports; `use_highest_version` links inputs of different SPIR-V
+    versions at the highest; `dce` removes unused functions and globals; `compact_ids`
+    renumbers ids densely; `module_output` is "single" or "per-entry-point";
+    `spirv_metadata` ("none", "name-variables", "full") says which names stay. The
+    comments on the fields say the rest."""
+
     create_library: bool = False
     allow_partial_linkage: bool = False
     # Physical addressing only: an import whose pointers differ from the definition's
