@@ -261,3 +261,194 @@ def test_mismatch_is_one_error_per_import() -> None:
     found = [e for e in [info.value, *info.value.errors] if isinstance(e, TypeMismatch)]
     text = "\n".join("\n".join([e.message, *e.notes]) for e in found)
     assert len(found) == 2 and "a.spv" in text and "b.spv" in text, str(info.value)
+
+
+# -- --allow-pointer-mismatch beyond parameters ---------------------------------------------
+
+PHYSICAL = """
+OpCapability Addresses
+OpCapability Kernel
+OpCapability Linkage
+OpCapability Int8
+OpMemoryModel Physical64 OpenCL
+"""
+# float* get(float* p) { return p; }
+RETURNS_POINTER = PHYSICAL + """
+OpDecorate %get LinkageAttributes "get" Export
+%f = OpTypeFloat 32
+%pf = OpTypePointer CrossWorkgroup %f
+%fn = OpTypeFunction %pf %pf
+%get = OpFunction %pf None %fn
+%p = OpFunctionParameter %pf
+%l = OpLabel
+OpReturnValue %p
+OpFunctionEnd
+"""
+# Declared as uchar* get(uchar*), its result loaded as a uchar.
+CALLS_WITH_I8 = PHYSICAL + """
+OpEntryPoint Kernel %k "k"
+OpDecorate %get LinkageAttributes "get" Import
+%void = OpTypeVoid
+%c = OpTypeInt 8 0
+%pc = OpTypePointer CrossWorkgroup %c
+%fn = OpTypeFunction %pc %pc
+%kfn = OpTypeFunction %void %pc
+%get = OpFunction %pc None %fn
+%q = OpFunctionParameter %pc
+OpFunctionEnd
+%k = OpFunction %void None %kfn
+%a = OpFunctionParameter %pc
+%l = OpLabel
+%r = OpFunctionCall %pc %get %a
+%v = OpLoad %c %r
+OpStore %a %v
+OpReturn
+OpFunctionEnd
+"""
+EXPORTS_FLOAT = PHYSICAL + """
+OpDecorate %g LinkageAttributes "g" Export
+%f = OpTypeFloat 32
+%pf = OpTypePointer CrossWorkgroup %f
+%z = OpConstantNull %f
+%g = OpVariable %pf CrossWorkgroup %z
+"""
+IMPORTS_AS_I8 = PHYSICAL + """
+OpEntryPoint Kernel %k "k"
+OpDecorate %g LinkageAttributes "g" Import
+%void = OpTypeVoid
+%c = OpTypeInt 8 0
+%pc = OpTypePointer CrossWorkgroup %c
+%kfn = OpTypeFunction %void %pc
+%g = OpVariable %pc CrossWorkgroup
+%k = OpFunction %void None %kfn
+%a = OpFunctionParameter %pc
+%l = OpLabel
+%v = OpLoad %c %g
+OpStore %a %v
+OpReturn
+OpFunctionEnd
+"""
+
+
+@pytest.mark.parametrize(("user", "definer", "name"), [
+    (CALLS_WITH_I8, RETURNS_POINTER, "get"), (IMPORTS_AS_I8, EXPORTS_FLOAT, "g")],
+    ids=["result", "variable"])
+def test_allow_pointer_mismatch_covers_results_and_variables(user: str, definer: str,
+                                                            name: str) -> None:
+    """Issue 9: under Physical addressing the option binds an import whose pointer
+    parameters, *result or variable type* differ from the export's only in pointee type,
+    with OpBitcast where the use needs the other type: both links validate for OpenCL 2.0.
+    Without the option: TypeMismatch. spirv-link's option covers parameters only: it
+    refuses the variable and writes an invalid call for the result (deliberate
+    difference 7 in test_type_identity_property.py)."""
+    mods = [asm(user, "user.spv", "spv1.0"), asm(definer, "lib.spv", "spv1.0")]
+    with pytest.raises(TypeMismatch):
+        link(mods)
+    r = link(mods, LinkOptions(allow_pointer_mismatch=True))
+    assert r.module is not None
+    assert spirv_val(write(r.module), "opencl2.0") is None, dis(r.module)
+    assert "OpBitcast" in dis(r.module)
+    theirs, _why = spirv_link([user, definer], "--allow-pointer-mismatch", env="spv1.0")
+    assert theirs is None or spirv_val(theirs, "opencl2.0") is not None
+
+
+LOGICAL_DEF = """
+OpCapability Shader
+OpCapability Linkage
+OpMemoryModel Logical GLSL450
+OpDecorate %f LinkageAttributes "f" Export
+%void = OpTypeVoid
+%fl = OpTypeFloat 32
+%p = OpTypePointer Function %fl
+%fn = OpTypeFunction %void %p
+%f = OpFunction %void None %fn
+%x = OpFunctionParameter %p
+%l = OpLabel
+OpReturn
+OpFunctionEnd
+"""
+LOGICAL_DECL = LOGICAL_DEF.replace("Export", "Import").replace(
+    "OpTypeFloat 32", "OpTypeInt 32 0").replace("%l = OpLabel\nOpReturn\n", "")
+
+
+def test_allow_pointer_mismatch_not_under_logical_addressing() -> None:
+    """Logical addressing has no OpBitcast between pointers to different types: the option
+    does not bind `f(uint*)` to `f(float*)` there (spirv-link binds it; deliberate
+    difference 8)."""
+    with pytest.raises(TypeMismatch):
+        link([asm(LOGICAL_DECL, "decl.spv"), asm(LOGICAL_DEF, "def.spv")],
+             LinkOptions(allow_pointer_mismatch=True, create_library=True))
+    theirs, why = spirv_link([LOGICAL_DECL, LOGICAL_DEF], "--allow-pointer-mismatch",
+                             "--create-library")
+    assert theirs is not None, why
+
+
+# -- "same body" ----------------------------------------------------------------------------
+
+
+def counter(initial: int) -> str:
+    """`inc()` increments the module's own (not exported) Private counter."""
+    return f"""
+OpCapability Shader
+OpCapability Linkage
+OpMemoryModel Logical GLSL450
+OpDecorate %inc LinkageAttributes "inc" Export
+%u = OpTypeInt 32 0
+%c0 = OpConstant %u {initial}
+%c1 = OpConstant %u 1
+%pp = OpTypePointer Private %u
+%counter = OpVariable %pp Private %c0
+%fn = OpTypeFunction %u
+%inc = OpFunction %u None %fn
+%l = OpLabel
+%v = OpLoad %u %counter
+%w = OpIAdd %u %v %c1
+OpStore %counter %w
+OpReturnValue %w
+OpFunctionEnd
+"""
+
+
+def multiply_add(decoration: str) -> str:
+    return f"""
+OpCapability Shader
+OpCapability Linkage
+OpMemoryModel Logical GLSL450
+OpDecorate %mad LinkageAttributes "mad" Export
+{decoration}
+%f = OpTypeFloat 32
+%fn = OpTypeFunction %f %f %f
+%mad = OpFunction %f None %fn
+%a = OpFunctionParameter %f
+%b = OpFunctionParameter %f
+%l = OpLabel
+%m = OpFMul %f %a %b
+%r = OpFAdd %f %m %a
+OpReturnValue %r
+OpFunctionEnd
+"""
+
+
+@pytest.mark.parametrize(("first", "second"), [
+    (counter(0), counter(0)),
+    (multiply_add(""), multiply_add("OpDecorate %m NoContraction")),
+    (multiply_add("OpDecorate %m NoContraction"), multiply_add("")),
+], ids=["own-private-variables", "NoContraction-second", "NoContraction-first"])
+def test_bodies_differ_by_what_they_use_and_their_decorations(first: str, second: str) -> None:
+    """Two exports of one name and type whose code reads alike but differs in meaning:
+    each uses its own module's private variable, or one multiply is NoContraction. They are
+    different bodies: nothing imports them, so both are kept with a warning naming the
+    symbol, never one silently dropped."""
+    r = link([asm(first, "a.spv"), asm(second, "b.spv")], LinkOptions(create_library=True))
+    assert r.module is not None
+    assert dis(r.module).count(" OpFunction ") == 2, dis(r.module)
+    assert r.warnings and all('"' in w.message for w in r.warnings)
+
+
+def test_names_and_debug_lines_are_not_the_body() -> None:
+    """OpName differences do not make bodies different: merged silently."""
+    a = multiply_add('OpName %m "product"')
+    b = multiply_add('OpName %m "p"')
+    r = link([asm(a, "a.spv"), asm(b, "b.spv")], LinkOptions(create_library=True))
+    assert r.module is not None
+    assert dis(r.module).count(" OpFunction ") == 1 and r.warnings == []

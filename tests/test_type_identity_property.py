@@ -197,6 +197,11 @@ def test_same_verdict_as_spirv_link(data: st.DataObject) -> None:
        spirv-link keeps them silently. Imported: both refuse.
     6. Partial links keep declarations before definitions; spirv-link's output fails
        spirv-val when the importing module is not first (test_type_identity_cases.py).
+    7. --allow-pointer-mismatch also binds a pointer result and a variable whose pointee
+       differs (OpBitcast where they are used); spirv-link's covers parameters only: it
+       refuses the variable and writes a call that fails spirv-val for the result.
+    8. --allow-pointer-mismatch applies under Physical/Addresses addressing only; under
+       Logical addressing (no pointer OpBitcast) spvlink still refuses, spirv-link binds.
     Differences that do not change the verdict: spvlink removes unused functions, types
     and constants, strips LinkageAttributes and the Linkage capability, and recomputes
     entry-point interfaces; spirv-link keeps the rest.
