@@ -643,9 +643,25 @@ def _post_link(linked: LinkResult, options: StageOptions, plan: _Plan,
             file = (f"{plan.prefix}.{stem}.spv" if stem is not None
                     else plan.out_path.name if plan.out_path is not None else "out.spv")
             write_atomic(d / file, out.data)
-        if reason is not None and options.spirv_opt:
-            out.data = _optimize(out.data, options, out.label, result, timer)
         outputs.append(out)
+    from .postprocess import map_parallel, strip_natively, strips_natively
+
+    if strips_natively(options):  # spirv-opt's only work: done here, no process (issue 14)
+        from .link.strip_debug import NATIVE_STEP
+
+        with timer(NATIVE_STEP):
+            for out, (_, _, m) in zip(outputs, parts, strict=True):
+                out.data = write(strip_natively(m, compact=options.link.compact_ids))
+    elif reason is not None and options.spirv_opt:
+        # One spirv-opt process per output, as many at once as there are cores; warnings
+        # in output order.
+        def optimize(out: _Output) -> tuple[bytes, Any]:
+            scratch = CompileResult()
+            return _optimize(out.data, options, out.label, scratch, timer), scratch.warnings
+
+        for out, (data, warns) in zip(outputs, map_parallel(optimize, outputs), strict=True):
+            out.data = data
+            result.warnings.extend(warns)
     return outputs
 
 
@@ -656,22 +672,28 @@ def _validate(outputs: Sequence[_Output], options: StageOptions,
     invalid: list[ValidationError] = []
     if not options.validate:
         return invalid
+    from .postprocess import map_parallel
     from .tools import validate
 
     vopts = validator_options(options)
-    for out in outputs:
+
+    def check(out: _Output) -> ValidationError | None:
         with timer("spirv-val" if out.name is None else f"spirv-val {out.name}"):
             try:
                 validate(out.data, options.target_env, vopts)
             except ValidationError as exc:
                 kept = _invalid_path(out.path)
                 quoted = exc.message.removeprefix("error: ")
-                invalid.append(ValidationError(
+                out.invalid = True
+                return ValidationError(
                     f"{out.label}: module failed validation "
                     f"(spirv-val --target-env {options.target_env}): {quoted}",
                     notes=[*exc.notes, f"the module was kept as {kept} for inspection"
-                           if kept is not None else "the module was not written"]))
-                out.invalid = True
+                           if kept is not None else "the module was not written"])
+        return None
+
+    # In-process validation of several outputs on a thread pool (ctypes releases the GIL).
+    invalid.extend(e for e in map_parallel(check, outputs) if e is not None)
     return invalid
 
 

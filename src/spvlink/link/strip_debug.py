@@ -20,15 +20,18 @@ What each pass removes, as SPIRV-Tools 2025.5 does it (source/opt/):
 - debugs2 (OpName, OpMemberName) and debugs3 (OpModuleProcessed);
 - the global debug-info OpExtInsts (`DebugInfo`, `OpenCL.DebugInfo.100`,
   `NonSemantic.Shader.DebugInfo.100`), and every OpLine/OpNoLine.
-  The OpExtInstImport of those sets and the extension stay, as spirv-opt leaves them.
+  It leaves the sets' OpExtInstImports and the extension.
 
-Deliberate differences, where spirv-opt's output would be invalid:
+Deliberate differences, where spirv-opt gives no valid result:
 - An id operand of OpDecorateId (`AlignmentId %c`, `MaxByteOffsetId %c`) counts as a use
   here. spirv-opt kills such a constant and leaves the decoration naming an undefined id.
-- Debug-info OpExtInsts inside functions (DebugScope, DebugDeclare, ...) are removed here
-  too. spirv-opt 2025.5 aborts on such modules (it writes DebugScope through a debug-info
-  list it has just emptied), so there is no output of its to match; the linker's own
-  metadata stripping removes them in the same way.
+- Debug-info sets: spirv-opt 2025.5 aborts on modules whose functions use them (glslang
+  `-gVS`: it writes DebugScope through the debug-info list it has just emptied), so there is
+  no result of its to match. Here every debug-info OpExtInst goes (in functions too), with
+  the sets' OpExtInstImports, the OpStrings only they used (spirv-opt would keep every
+  OpString a `NonSemantic.*` instruction uses, its own debug info's included, because it
+  looks before it kills) and `SPV_KHR_non_semantic_info` when no other non-semantic set is
+  left: no debug information stays behind.
 """
 
 from __future__ import annotations
@@ -62,19 +65,29 @@ def strip_debug_keep(m: Module, keep: np.ndarray | None = None) -> np.ndarray:
     keep = np.ones(len(m), dtype=bool) if keep is None else keep.copy()
     keep &= ~_dead_constants(m, keep)
     ops = m.opcodes
-    # What the strip pass reads before it kills anything: OpStrings named by NonSemantic sets.
     strings = np.flatnonzero((ops == Op.String) & keep)
     ext = np.flatnonzero(is_in(ops, list(EXT_INST_OPCODES)) & keep)
     set_names = _ext_set_names(m)
+    debug_sets = [i for i, s in set_names.items() if s in DEBUG_INFO_SETS]
     if ext.size:
         set_of = m.words[m.starts[ext] + 3].astype(np.int64)
-        debug_sets = [i for i, s in set_names.items() if s in DEBUG_INFO_SETS]
-        nonsemantic = [i for i, s in set_names.items() if s.startswith("NonSemantic.")]
-        if strings.size and nonsemantic and _declares_non_semantic_info(m):
-            users = ext[is_in(set_of, nonsemantic)]
-            used = _ids_used_by(m, users)
+        debug = is_in(set_of, debug_sets)
+        keep[ext[debug]] = False
+        others = [i for i, s in set_names.items()
+                  if s.startswith("NonSemantic.") and i not in debug_sets]
+        if strings.size and others and _declares_non_semantic_info(m):
+            used = _ids_used_by(m, ext[~debug & is_in(set_of, others)])
             strings = strings[~is_in(m.result_ids[strings], used)]
-        keep[ext[is_in(set_of, debug_sets)]] = False
+    if debug_sets:
+        # Only where spirv-opt aborts (see above): the sets' imports go, and the extension
+        # when no other non-semantic set needs it.
+        imports = m.indices_of(Op.ExtInstImport)
+        keep[imports[is_in(m.result_ids[imports], debug_sets)]] = False
+        if not any(s.startswith("NonSemantic.") for i, s in set_names.items()
+                   if i not in debug_sets):
+            for i in m.indices_of(Op.Extension).tolist():
+                if decode_string(m.inst_words(i)[1:]) == "SPV_KHR_non_semantic_info":
+                    keep[i] = False
     keep[strings] = False
     keep[is_in(ops, list(_STRIPPED))] = False
     return keep
