@@ -150,12 +150,9 @@ class Worker:
     def stop(self) -> None:
         if self.proc is None:
             return
-        try:
-            self.conn.send(None)
-        except OSError:
-            pass
+        self.conn.close()  # the worker's recv() ends with EOFError, and it returns
         self.proc.join(timeout=5)
-        if self.proc.is_alive():
+        if self.proc.exitcode is None:
             self.proc.kill()
             self.proc.join()
         self.proc = None

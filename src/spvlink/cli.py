@@ -273,6 +273,11 @@ def _add_link_many_command(sub: Any, common: argparse.ArgumentParser) -> None:
                    help="worker processes (default: all cores)")
     p.add_argument("--no-progress", dest="progress", action="store_false",
                    help="no progress bar even on a terminal")
+    p.add_argument("--time-limit", type=float, default=600.0, metavar="SECONDS",
+                   help="stop a program that runs longer (default 600)")
+    p.add_argument("--memory-limit", type=int, default=None, metavar="MB",
+                   help="memory each worker may use beyond its start (default: an equal "
+                        "share of the machine's)")
     p.set_defaults(func=cmd_link_many)
 
 
@@ -504,7 +509,12 @@ def cmd_link_many(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
                              f"{done}/{total} {outcome.name[:40]}\x1b[K")
             sys.stderr.flush()
 
-    summary = run_programs(programs, jobs=args.jobs, on_done=progress)
+    if args.time_limit <= 0 or (args.memory_limit is not None and args.memory_limit < 1):
+        parser.error("--time-limit and --memory-limit must be positive")
+    summary = run_programs(programs, jobs=args.jobs, on_done=progress,
+                           time_limit=args.time_limit,
+                           memory_limit=None if args.memory_limit is None
+                           else args.memory_limit << 20)
     if show_bar:
         sys.stderr.write("\r\x1b[K")
     failed = [o for o in summary.outcomes if not o.ok]
@@ -539,10 +549,12 @@ def cmd_archive(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
             sys.stdout.write(f"{name}\t{len(body)}\n" if verbose else f"{name}\n")
         return 0
     out_dir = Path(args.directory)
-    if not out_dir.is_dir():
+    if not os.path.isdir(out_dir):  # False for a name too long, too
         from .errors import InputError
 
-        raise InputError(f"cannot extract into {out_dir}: not a directory")
+        too_long = any(len(part.encode()) > 255 for part in out_dir.parts)
+        reason = "file name too long" if too_long else "not a directory"
+        raise InputError(f"cannot extract into {out_dir}: {reason}")
     # Every name is checked before anything is written: only files of -C itself.
     names = [extraction_name(name, source=lib) for name, _ in members]
     for name, (_, body) in zip(names, members, strict=True):

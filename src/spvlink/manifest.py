@@ -186,6 +186,8 @@ def link_program(program: Program) -> Outcome:
                        seconds=time.perf_counter() - t0)
     except TypeError as exc:  # a manifest option of the wrong kind
         return Outcome(program.name, False, f"bad options: {exc}")
+    except MemoryError:
+        raise  # the worker reports it with its limit
     except Exception as exc:  # one program's bug must not stop the others
         return Outcome(program.name, False, f"internal error: {type(exc).__name__}: {exc}")
     warnings = [w if isinstance(w, str) else "; ".join([w.message, *w.notes])
@@ -201,43 +203,185 @@ def _warm() -> None:
     grammar()
 
 
+# A program that runs longer is stopped (its worker is killed and replaced): generous,
+# since the biggest real links take seconds; `link-many --time-limit` changes it.
+DEFAULT_TIME_LIMIT = 600.0
+
+
+def default_memory_limit(workers: int) -> int:
+    """Bytes of address space each worker may add to what it starts with: an equal share
+    of the machine's memory, at least 1 GiB."""
+    try:
+        total = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError):
+        total = 0
+    return max(total // max(workers, 1), 1 << 30)
+
+
+def _vm_size() -> int:
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmSize:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def _serve(conn: Any, memory_limit: int | None) -> None:
+    """A worker: programs in, outcomes out, under an address-space limit."""
+    if memory_limit is not None:
+        import resource
+
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        limit = _vm_size() + memory_limit
+        if hard != resource.RLIM_INFINITY:
+            limit = min(limit, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    while True:
+        try:
+            program = conn.recv()
+        except EOFError:
+            return
+        if program is None:
+            return
+        try:
+            outcome = link_program(program)
+        except MemoryError:
+            outcome = Outcome(program.name, False, _out_of_memory(memory_limit))
+        conn.send(outcome)
+
+
+def _out_of_memory(limit: int | None) -> str:
+    cap = f" (the limit per worker is {limit >> 20} MB; --memory-limit)" if limit else ""
+    return f"ran out of memory{cap}"
+
+
+class _Worker:
+    """One worker process; `run` returns the outcome, or None when the process died
+    (it is replaced by a fresh one)."""
+
+    def __init__(self, ctx: Any, memory_limit: int | None) -> None:
+        self.ctx, self.memory_limit = ctx, memory_limit
+        self.proc: Any = None
+        self.why = ""
+        self._start()
+
+    def _start(self) -> None:
+        parent, child = self.ctx.Pipe()
+        self.proc = self.ctx.Process(target=_serve, args=(child, self.memory_limit),
+                                     daemon=True)
+        self.proc.start()
+        child.close()
+        self.conn = parent
+
+    def _replace(self) -> None:
+        if self.proc.is_alive():
+            self.proc.kill()
+        self.proc.join()
+        self.conn.close()
+        self._start()
+
+    def run(self, program: Program, time_limit: float | None) -> Outcome | None:
+        t0 = time.perf_counter()
+        try:
+            self.conn.send(program)
+            if self.conn.poll(time_limit):
+                outcome: Outcome = self.conn.recv()
+                return outcome
+        except (EOFError, OSError):
+            self.proc.join(timeout=5)
+            code = self.proc.exitcode
+            self.why = (f"killed by signal {-code}" if code is not None and code < 0
+                        else f"exit status {code}")
+            self._replace()
+            return None
+        self._replace()
+        return Outcome(program.name, False,
+                       f"stopped after the time limit of {time_limit:g} s (--time-limit)",
+                       seconds=time.perf_counter() - t0)
+
+    def stop(self) -> None:
+        try:
+            self.conn.send(None)
+        except OSError:
+            pass
+        self.proc.join(timeout=5)
+        if self.proc.is_alive():
+            self.proc.kill()
+            self.proc.join()
+
+
 def run_programs(programs: Sequence[Program], *, jobs: int | None = None,
-                 on_done: Callable[[int, Outcome], None] | None = None) -> Summary:
-    """Link every program; `on_done(count_done, outcome)` as each finishes."""
+                 on_done: Callable[[int, Outcome], None] | None = None,
+                 time_limit: float | None = DEFAULT_TIME_LIMIT,
+                 memory_limit: int | None = None, isolate: bool = True) -> Summary:
+    """Link every program in worker processes; `on_done(count_done, outcome)` as each
+    finishes. A program running past `time_limit` seconds fails (its worker is replaced);
+    a program whose worker dies (killed, out of memory) is retried once in a fresh
+    worker. Each worker's address space may grow by `memory_limit` bytes (default: an
+    equal share of the machine's memory). `isolate=False` with one job links in this
+    process, without limits (for tests that watch the work from here)."""
+    import multiprocessing
+    import threading
+
     t0 = time.perf_counter()
     workers = max(1, min(jobs or os.cpu_count() or 1, len(programs)))
+    if memory_limit is None:
+        memory_limit = default_memory_limit(workers)
     outcomes: list[Outcome | None] = [None] * len(programs)
-    done = 0
-    if workers == 1:
+    if not isolate and workers == 1:
         for k, prog in enumerate(programs):
             outcomes[k] = link_program(prog)
-            done += 1
             if on_done:
-                on_done(done, outcomes[k])  # type: ignore[arg-type]
-    else:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor, as_completed
+                on_done(k + 1, outcomes[k])  # type: ignore[arg-type]
+        return Summary([o for o in outcomes if o is not None], time.perf_counter() - t0, 1)
+    # Load the grammar before forking, so workers share it instead of each loading it.
+    _warm()
+    methods = multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
+    # Programs sharing inputs go to a worker together so its cache helps.
+    pending = sorted(range(len(programs)), key=lambda k: tuple(programs[k].inputs))
+    pending.reverse()  # popped from the end
+    deaths = [0] * len(programs)
+    lock = threading.Lock()
+    done = [0]
 
-        # Load the grammar before forking, so workers share it instead of each loading it.
-        _warm()
-        methods = multiprocessing.get_all_start_methods()
-        ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
-        # Programs sharing inputs go to the pool together so a worker's cache helps.
-        order = sorted(range(len(programs)), key=lambda k: tuple(programs[k].inputs))
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-            futures = {pool.submit(link_program, programs[k]): k for k in order}
-            for fut in as_completed(futures):
-                k = futures[fut]
-                try:
-                    outcomes[k] = fut.result()
-                except Exception as exc:  # a worker died (killed, out of memory)
-                    outcomes[k] = Outcome(programs[k].name, False,
-                                          f"worker failed: {type(exc).__name__}: {exc}")
-                done += 1
-                if on_done:
-                    on_done(done, outcomes[k])  # type: ignore[arg-type]
+    # Workers are started here, before any thread: forking while other threads run
+    # could copy a lock one of them holds.
+    pool = [_Worker(ctx, memory_limit) for _ in range(workers)]
+
+    def work(worker: _Worker) -> None:
+        try:
+            while True:
+                with lock:
+                    if not pending:
+                        return
+                    k = pending.pop()
+                outcome = worker.run(programs[k], time_limit)
+                with lock:
+                    if outcome is None:
+                        deaths[k] += 1
+                        if deaths[k] < 2:
+                            pending.append(k)  # once more, in a fresh worker
+                            continue
+                        outcome = Outcome(programs[k].name, False,
+                                          f"its worker died twice ({worker.why})")
+                    outcomes[k] = outcome
+                    done[0] += 1
+                    if on_done:
+                        on_done(done[0], outcome)
+        finally:
+            worker.stop()
+
+    threads = [threading.Thread(target=work, args=(w,), daemon=True) for w in pool]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
     return Summary([o for o in outcomes if o is not None], time.perf_counter() - t0, workers)
 
 
-__all__ = ["Outcome", "Program", "Summary", "link_program", "load_manifest", "option_fields",
-           "run_programs"]
+__all__ = ["DEFAULT_TIME_LIMIT", "Outcome", "Program", "Summary", "default_memory_limit",
+           "link_program", "load_manifest", "option_fields", "run_programs"]

@@ -81,10 +81,10 @@ def destination(path: str | Path) -> Path:
     try:
         target = Path(os.path.realpath(path)) if os.path.islink(path) else path
         st = os.stat(target)
-    except FileNotFoundError:
-        return target
     except OSError as exc:
-        raise InputError(f"cannot write {path}: {_reason(exc)}") from None
+        if exc.errno == errno.ENAMETOOLONG:
+            raise InputError(f"cannot write {path}: {_reason(exc)}") from None
+        return target  # missing, or a parent that is not a folder: the writer says so
     kind = _kind(st.st_mode)
     if kind is not None:
         shown = path if target == path else f"{path} (a link to {target})"
