@@ -1,6 +1,7 @@
 """Benchmark runner: spvlink against Khronos spirv-link on the workloads of bench/workloads.py.
 
-    python bench/run.py [--only chain1000,wide500pe] [--repeat N] [--json OUT] [--quick]
+    python bench/run.py [--only chain1000,wide500pe] [--e2e chain1000,chain1000:O2]
+                        [--repeat N] [--json OUT] [--quick]
 
 Each workload is generated once into ``bench/work/<kind><n>/`` (git-ignored; reused while its
 ``workload.json`` matches the seed), then linked by both tools as whole processes, alternately:
@@ -14,6 +15,15 @@ all timings, so the runs do not disturb them).
 Workload names: ``chainN``, ``wideN`` (one module), ``wideNpe`` (spvlink
 ``--module-output per-entry-point``; spirv-link has no such mode and links one module, so that
 row compares the per-entry-point link against spirv-link's single link), ``big`` (``bigN``).
+
+End to end (``--e2e``, issue 14): the whole stage as users run it, ``spvlink link`` with its
+defaults (or ``-O 2``; ``wideNpe``: per entry point) against the pipeline a user would build
+instead, three whole processes one after the other: ``spirv-link``, ``spirv-opt`` with the
+passes spvlink gives it (``spvlink.tools.optimizer_passes``: at ``-O 0`` only
+``--eliminate-dead-const --strip-debug``, which spvlink itself does natively) and
+``spirv-val``, all for ``vulkan1.2``. Alternating, medians; the pipeline's time is the sum of
+its three processes. spvlink's outputs are checked byte-identical across its runs and valid.
+Row names: ``chain200:e2e``, ``chain1000:e2e-O2``, ``wide500pe:e2e``.
 
 Also measured: the growth exponent of each tool over chain 100..2000 (least squares on
 log time against log N), the CPU time (user + sys) of ``spvlink --help`` against
@@ -64,6 +74,14 @@ DEFAULT_WORKLOADS = [
     "wide-arrays500",
 ]
 QUICK_WORKLOADS = ["chain5", "chain10", "chain50", "wide3", "wide3pe", "wide20"]
+# End-to-end rows: workload[:O2] (defaults unless O2).
+DEFAULT_E2E = ["chain200", "chain1000", "chain1000:O2", "wide500pe"]
+QUICK_E2E = ["chain10", "chain10:O2", "wide3pe"]
+# Issue 5's link-only targets and issue 14's end-to-end ones (ratio to the reference).
+TARGETS = {
+    "chain200": 0.35, "chain1000": 0.08, "chain2000": 0.04,
+    "chain200:e2e": 0.4, "chain1000:e2e": 0.2, "chain1000:e2e-O2": 0.7, "wide500pe:e2e": 0.25,
+}
 
 
 # ====================================================================== tools
@@ -335,6 +353,158 @@ def bench_workload(
     return row, pending
 
 
+# ====================================================================== end to end
+
+
+@dataclass
+class E2ERow:
+    """spvlink's whole stage against spirv-link + spirv-opt + spirv-val on one workload."""
+
+    name: str  # chain1000:e2e, chain1000:e2e-O2, wide500pe:e2e
+    workload: str
+    opt_level: str
+    per_entry: bool
+    modules: int
+    repeats: int
+    spvlink_command: str
+    pipeline_commands: list[str]
+    spvlink: ToolResult
+    pipeline: ToolResult
+    # Median seconds of each pipeline step: spirv-link, spirv-opt, spirv-val.
+    pipeline_steps: dict[str, float] = field(default_factory=dict)
+    identical_across_runs: bool | None = None
+    ratio: float = 0.0
+    target: float | None = None
+
+
+def parse_e2e(item: str) -> tuple[Spec, str]:
+    """`chain1000` or `chain1000:O2` -> (workload, opt level)."""
+    base, _, level = item.strip().partition(":")
+    level = level.upper().removeprefix("O") if level else "0"
+    if level not in ("0", "1", "2", "3", "S", "Z"):
+        raise SystemExit(f"error: {item}: the level is O0..O3, Os or Oz")
+    return parse_name(base), level.lower()
+
+
+def _digest(paths: Sequence[Path]) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    for p in paths:
+        h.update(p.name.encode() + b"\0" + p.read_bytes())
+    return h.hexdigest()
+
+
+def pipeline_passes(level: str) -> list[str]:
+    """The spirv-opt flags spvlink's stage would use (debug info off, metadata none)."""
+    sys.path.insert(0, str(ROOT / "src"))
+    from spvlink.tools import optimizer_passes
+
+    return optimizer_passes(level, strip=True)
+
+
+def bench_e2e(spec: Spec, level: str, repeat: int, budget_s: float, log: Any) -> E2ERow:
+    data = ensure_workload(spec)
+    d = Path(data["dir"])
+    inputs = [str(d / p) for p in data["inputs"]]
+    out_dir = d / "out"
+    out_dir.mkdir(exist_ok=True)
+    tag = f"e2e-O{level}" if level != "0" else "e2e"
+    ours_out = out_dir / f"spvlink-{tag}{'-pe' if spec.per_entry else ''}.spv"
+    ours = [*spvlink_cmd(), "link", *inputs, "--target-env", "vulkan1.2", "-o", str(ours_out)]
+    if level != "0":
+        ours += ["-O", level]
+    if spec.per_entry:
+        ours += ["--module-output", "per-entry-point"]
+    linked, optimised = out_dir / f"pipe-{tag}.link.spv", out_dir / f"pipe-{tag}.opt.spv"
+    steps = {
+        "spirv-link": [spirv_tool("spirv-link"), "--target-env", "vulkan1.2", *inputs,
+                       "-o", str(linked)],
+        "spirv-opt": [spirv_tool("spirv-opt"), *pipeline_passes(level),
+                      "--target-env=vulkan1.2", str(linked), "-o", str(optimised)],
+        "spirv-val": [spirv_tool("spirv-val"), "--target-env", "vulkan1.2", str(optimised)],
+    }
+    name = f"{spec.name}:{tag}"
+    ours_paths = (lambda: _outputs(ours_out.with_suffix(".spvs"))) if spec.per_entry else (
+        lambda: _outputs(ours_out))
+    r_ours, r_pipe = ToolResult(), ToolResult()
+    step_times: dict[str, list[float]] = {k: [] for k in steps}
+
+    def run_pipeline(check: bool) -> float | None:
+        total = 0.0
+        for step, cmd in steps.items():
+            p = run_child(cmd, capture=check)
+            if p.rc != 0:
+                r_pipe.error = f"{step} exited {p.rc}: {p.stderr.strip()[-400:]}"
+                return None
+            if not check:
+                step_times[step].append(p.wall)
+            total += p.wall
+        return total
+
+    w1 = run_child(ours, capture=True)
+    if w1.rc != 0:
+        r_ours.error = f"spvlink exited {w1.rc}: {w1.stderr.strip()[-400:]}"
+        log(f"  {name}: {r_ours.error}")
+    t0 = time.perf_counter()
+    w2 = run_pipeline(check=True)
+    if w2 is None:
+        log(f"  {name}: {r_pipe.error}")
+    first = _digest(ours_paths()) if not r_ours.error else None
+    pair = w1.wall + (time.perf_counter() - t0)
+    reps = repeat if pair * repeat <= budget_s else max(min(3, repeat), int(budget_s // pair))
+    identical = True
+    for _ in range(reps):
+        if not r_ours.error:
+            p = run_child(ours)
+            r_ours.times.append(p.wall)
+            identical &= p.rc == 0 and _digest(ours_paths()) == first
+        if not r_pipe.error:
+            t = run_pipeline(check=False)
+            if t is not None:
+                r_pipe.times.append(t)
+    for res in (r_ours, r_pipe):
+        if res.times:
+            res.median_s = statistics.median(res.times)
+    outs = ours_paths()
+    r_ours.out_files, r_ours.out_bytes = len(outs), sum(p.stat().st_size for p in outs)
+    if outs and not r_ours.error:
+        r_ours.valid = all(run_child([*steps["spirv-val"][:-1], str(p)]).rc == 0 for p in outs)
+    if not r_pipe.error and optimised.exists():
+        r_pipe.out_files, r_pipe.out_bytes = 1, optimised.stat().st_size
+        r_pipe.valid = True  # its spirv-val step exited 0
+    row = E2ERow(name, spec.name, level, spec.per_entry, len(inputs), reps, " ".join(ours),
+                 [" ".join(c) for c in steps.values()], r_ours, r_pipe,
+                 {k: statistics.median(v) for k, v in step_times.items() if v},
+                 identical if not r_ours.error else None, target=TARGETS.get(name))
+    if r_ours.median_s and r_pipe.median_s:
+        row.ratio = r_ours.median_s / r_pipe.median_s
+    return row
+
+
+def e2e_table(rows: Sequence[E2ERow]) -> str:
+    head = ("| end to end | modules | reps | spvlink s | pipeline s (link + opt + val) | ratio | "
+            "target | out MB (spvlink / pipeline) | valid | same bytes every run |")
+    lines = [head, "|" + "---|" * 10]
+    for r in rows:
+        st = r.pipeline_steps
+        steps = " + ".join(f"{st.get(k, 0):.2f}" for k in ("spirv-link", "spirv-opt",
+                                                            "spirv-val"))
+        target = "-" if r.target is None else (
+            f"<= {r.target:.2f}x {'met' if r.ratio and r.ratio <= r.target else 'MISSED'}")
+        out = _fmt_mb(r.spvlink.out_bytes)
+        if r.spvlink.out_files > 1:
+            out += f" ({r.spvlink.out_files} files)"
+        same = "-" if r.identical_across_runs is None else (
+            "yes" if r.identical_across_runs else "NO")
+        lines.append(
+            f"| {r.name} | {r.modules} | {r.repeats} | {r.spvlink.median_s:.3f} | "
+            f"{r.pipeline.median_s:.3f} ({steps}) | {r.ratio:.3f}x | {target} | "
+            f"{out} / {_fmt_mb(r.pipeline.out_bytes)} | "
+            f"{_valid(r.spvlink.valid)} / {_valid(r.pipeline.valid)} | {same} |")
+    return "\n".join(lines)
+
+
 # ====================================================================== lavapipe
 
 
@@ -560,13 +730,20 @@ def _valid(v: bool | None) -> str:
     return "-" if v is None else ("yes" if v else "NO")
 
 
+def _target(r: Row) -> str:
+    t = TARGETS.get(r.name)
+    if t is None:
+        return "-"
+    return f"<= {t:.2f}x {'met' if r.ratio and r.ratio <= t else 'MISSED'}"
+
+
 def table(rows: Sequence[Row]) -> str:
     head = (
         "| workload | modules | input MB | reps | spvlink s | spirv-link s | ratio | "
         "spvlink RSS MB | spirv-link RSS MB | RSS ratio | out MB (spvlink / spirv-link) | "
-        "valid | ran on lavapipe |"
+        "valid | ran on lavapipe | target |"
     )
-    lines = [head, "|" + "---|" * 13]
+    lines = [head, "|" + "---|" * 14]
     for r in rows:
         a, b = r.spvlink, r.spirv_link
         out = f"{_fmt_mb(a.out_bytes)}"
@@ -577,7 +754,7 @@ def table(rows: Sequence[Row]) -> str:
             f"| {r.name} | {r.modules} | {_fmt_mb(r.input_bytes)} | {r.repeats} | "
             f"{a.median_s:.3f} | {b.median_s:.3f} | {r.ratio:.3f}x | "
             f"{a.peak_rss_mb:.0f} | {b.peak_rss_mb:.0f} | {r.rss_ratio:.2f} | {out} | "
-            f"{_valid(a.valid)} / {_valid(b.valid)} | {a.ran} / {b.ran} |"
+            f"{_valid(a.valid)} / {_valid(b.valid)} | {a.ran} / {b.ran} | {_target(r)} |"
         )
     return "\n".join(lines)
 
@@ -611,6 +788,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     ap.add_argument("--no-extras", action="store_true", help="skip --help and link-many")
     ap.add_argument(
+        "--e2e",
+        help="end-to-end rows, comma-separated workload[:O2] (default "
+        + ",".join(DEFAULT_E2E)
+        + ", none with --only; 'none' for none; --only none: these alone)",
+    )
+    ap.add_argument(
         "--work", type=Path, default=None, help="where workloads are generated (bench/work)"
     )
     ap.add_argument("--many", type=int, default=40, help="programs in the link-many manifest")
@@ -629,7 +812,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.only
         else (QUICK_WORKLOADS if args.quick else DEFAULT_WORKLOADS)
     )
-    specs = [parse_name(n) for n in names if n.strip()]
+    specs = [parse_name(n) for n in names if n.strip()] if names != ["none"] else []
+    # --only alone picks link rows only.
+    e2e_names = (
+        args.e2e.split(",")
+        if args.e2e
+        else [] if args.only else (QUICK_E2E if args.quick else DEFAULT_E2E)
+    )
+    e2e_specs = [parse_e2e(n) for n in e2e_names if n.strip() and n != "none"]
 
     def log(msg: str) -> None:
         print(msg, file=sys.stderr, flush=True)
@@ -647,6 +837,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         log(
             f"{spec.name}: spvlink {row.spvlink.median_s:.3f} s, spirv-link "
             f"{row.spirv_link.median_s:.3f} s, ratio {row.ratio:.3f} "
+            f"({time.perf_counter() - t0:.0f} s)"
+        )
+
+    e2e_rows: list[E2ERow] = []
+    for spec, level in e2e_specs:
+        t0 = time.perf_counter()
+        e2e = bench_e2e(spec, level, args.repeat, args.budget_s, log)
+        e2e_rows.append(e2e)
+        log(
+            f"{e2e.name}: spvlink {e2e.spvlink.median_s:.3f} s, pipeline "
+            f"{e2e.pipeline.median_s:.3f} s, ratio {e2e.ratio:.3f} "
             f"({time.perf_counter() - t0:.0f} s)"
         )
 
@@ -682,8 +883,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     info["loadavg_end"] = os.getloadavg()
     info["total_s"] = time.perf_counter() - t_start
 
-    print(table(rows))
-    print()
+    if rows:
+        print(table(rows))
+        print()
+    if e2e_rows:
+        print(e2e_table(e2e_rows))
+        print()
     if growth["spvlink"] is not None:
         print(
             f"growth exponent over chain {growth['sizes']}: spvlink {growth['spvlink']:.2f}, "
@@ -716,6 +921,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 {
                     "machine": info,
                     "workloads": [asdict(r) for r in rows],
+                    "end_to_end": [asdict(r) for r in e2e_rows],
                     "growth": growth,
                     "help": help_res,
                     "link_many": many,
@@ -728,6 +934,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         r.name
         for r in rows
         if r.spvlink.error or r.spvlink.valid is False or r.spvlink.ran == "FAIL"
+    ] + [
+        r.name
+        for r in e2e_rows
+        if r.spvlink.error or r.spvlink.valid is False or r.identical_across_runs is False
     ]
     if bad:
         print(f"spvlink FAILED on: {', '.join(bad)}")

@@ -64,3 +64,35 @@ def test_run_tiny(tmp_path: Path) -> None:
     assert rows["chain5"]["spvlink"]["ran"] in ("ok", "-")
     assert rows["chain5"]["spirv_link"]["ran"] in ("ok", "-")
     assert (tmp_path / "work/chain5/workload.json").exists()
+
+
+def test_run_end_to_end_rows(tmp_path: Path) -> None:
+    """Issue 14's rows: spvlink's whole stage against spirv-link + spirv-opt (the passes the
+    stage would give it) + spirv-val, each a process; outputs valid and the same bytes on
+    every run."""
+    out_json = tmp_path / "e.json"
+    r = subprocess.run(
+        [sys.executable, str(_ROOT / "bench/run.py"), "--only", "none",
+         "--e2e", "chain5,chain5:O2,wide3pe", "--repeat", "2", "--no-extras",
+         "--work", str(tmp_path / "work"), "--json", str(out_json)],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "| end to end |" in r.stdout and "pipeline s (link + opt + val)" in r.stdout
+    data = json.loads(out_json.read_text())
+    assert data["workloads"] == []
+    rows = {w["name"]: w for w in data["end_to_end"]}
+    assert set(rows) == {"chain5:e2e", "chain5:e2e-O2", "wide3pe:e2e"}
+    for row in rows.values():
+        assert row["repeats"] == 2 and row["ratio"] > 0
+        assert row["identical_across_runs"] is True
+        assert row["spvlink"]["valid"] is True and row["pipeline"]["valid"] is True
+        assert len(row["spvlink"]["times"]) == 2 and len(row["pipeline"]["times"]) == 2
+        assert set(row["pipeline_steps"]) == {"spirv-link", "spirv-opt", "spirv-val"}
+        # The pipeline's time is its three processes.
+        assert row["pipeline"]["median_s"] >= max(row["pipeline_steps"].values())
+    assert rows["chain5:e2e"]["pipeline_commands"][1].split()[1:3] == [
+        "--eliminate-dead-const", "--strip-debug"]
+    assert "-O" in rows["chain5:e2e-O2"]["pipeline_commands"][1].split()
+    assert "-O 2" in rows["chain5:e2e-O2"]["spvlink_command"]
+    assert rows["wide3pe:e2e"]["spvlink"]["out_files"] == 8
