@@ -16,17 +16,10 @@ from ..grammar.walk import ID_KINDS, WalkError, walk
 from ..ir import Module
 from ..ir.context import DecodeContext
 from ..ir.layout import CONTEXT_DEPENDENT_OPCODES
-from ..ir.module import decode_string, encode_string
+from ..ir.module import decode_string
 from ..spec import Op
 from .friendly_names import friendly_names
-from .literals import (
-    LiteralError,
-    encode_float,
-    encode_integer,
-    format_float,
-    format_number,
-    quote_string,
-)
+from .literals import FLOAT_FORMATS, format_float, format_number, quote_string
 
 # Operand formatters, one small int per span kind.
 _ID, _RESULT, _STRING, _UINT, _NUMBER, _VALUE, _MASK, _SPECOP, _EXTINST, _FLOAT = range(10)
@@ -151,12 +144,11 @@ def disassemble(module: Module, *, raw_id: bool = False, header: bool = True,
                     text = _raw(ws[a:b])
                 parts.append(text)
             elif code == _STRING:
-                text_value = decode_string(ws[a:b])
-                if encode_string(text_value) != ws[a:b]:  # bytes after its NUL
+                if not _padded(ws[b - 1]):  # bytes after the string's NUL
                     raw_rest = True
                     parts.append(_raw(ws[a:b]))
                 else:
-                    parts.append(quote_string(text_value))
+                    parts.append(quote_string(decode_string(ws[a:b])))
             elif code == _NUMBER:
                 number = _typed_number(ctx, ws, a, b)
                 if number is None:
@@ -196,6 +188,15 @@ def _ext_of(ctx: DecodeContext, ext_sets: dict[int, ExtInstSet | None],
     return ext_sets[set_id]
 
 
+def _padded(word: int) -> bool:
+    """Whether a string's last word has only NULs from its first NUL on, as
+    `encode_string` writes it."""
+    for shift in (0, 8, 16, 24):
+        if not (word >> shift) & 0xFF:
+            return word >> shift == 0
+    return False
+
+
 def _raw(words: list[int]) -> str:
     """Words as spirv-as's raw `!<n>` operands: for values that the usual spelling would
     not give back word for word (the assembler takes the rest of such an instruction
@@ -221,8 +222,9 @@ def _mask(kind: OperandKind, value: int) -> str:
 
 def _typed_number(ctx: DecodeContext, ws: list[int], a: int, b: int) -> str | None:
     """A typed literal as spirv-dis prints it; None when that spelling would not assemble
-    back to these words (bits above the type's width that are not the zero or sign
-    extension the spec asks for, a float width spirv-as cannot spell)."""
+    back to these words: bits above the type's width that are not the zero or sign
+    extension the spec asks for, or a float width spirv-as cannot spell. (Every 16-, 32-
+    and 64-bit float pattern prints in a form that assembles back exactly: tested.)"""
     if ws[0] & 0xFFFF == Op.Switch:
         t = ctx.value_type(ws[1])
     else:
@@ -230,9 +232,15 @@ def _typed_number(ctx: DecodeContext, ws: list[int], a: int, b: int) -> str | No
     numeric = ctx.numeric_type(t) if t else None
     kind, width = numeric if numeric is not None else ("u", 32 * (b - a))
     words = ws[a:b]
-    text = format_number(words, kind, width)
-    try:
-        again = encode_float(text, width) if kind == "f" else encode_integer(text, width, kind == "s")
-    except LiteralError:
+    bits = 0
+    for k, w in enumerate(words):
+        bits |= w << (32 * k)
+    if width < 1:
         return None
-    return text if again == words else None
+    if kind == "s":
+        top = bits >> (width - 1)  # the sign bit and all above it: all equal
+        if top and top != (1 << (32 * len(words) - width + 1)) - 1:
+            return None
+    elif bits >> width or (kind == "f" and width not in FLOAT_FORMATS):
+        return None
+    return format_number(words, kind, width)
