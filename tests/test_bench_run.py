@@ -96,3 +96,18 @@ def test_run_end_to_end_rows(tmp_path: Path) -> None:
     assert "-O" in rows["chain5:e2e-O2"]["pipeline_commands"][1].split()
     assert "-O 2" in rows["chain5:e2e-O2"]["spvlink_command"]
     assert rows["wide3pe:e2e"]["spvlink"]["out_files"] == 8
+
+
+def test_validation_form_script() -> None:
+    """bench/valform.py validates the module in each form (all the same module: none fails)
+    and reports every form's time."""
+    r = subprocess.run(
+        [sys.executable, str(_ROOT / "bench/valform.py"),
+         str(_ROOT / "tests/corpus/spv/vec_add.glslc-O0.spv"), "--env", "vulkan1.1",
+         "--repeat", "1"],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert r.returncode == 0, r.stderr
+    for form in ("as written", "functions reversed", "ids spread (x3)", "ids reversed",
+                 "decorations by target", "decorations reversed"):
+        assert f"| {form} |" in r.stdout
