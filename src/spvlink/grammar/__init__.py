@@ -3,8 +3,9 @@
 The JSON files are found through `importlib.metadata` (never a hard-coded path) and
 compiled into small tables: per opcode its operands, per operand kind its category and
 enumerants. The compiled tables are cached with `marshal` in the user's cache directory,
-keyed by the grammar files' sizes and modification times, so a process that only
-disassembles a small module does not pay for parsing JSON.
+so a process that only disassembles a small module does not pay for parsing JSON. The
+cache is checked on load (its format, a checksum of its payload, the checksums of the
+grammar files it came from) and rebuilt when stale or corrupt.
 
 The walk that turns an instruction's words into typed operands lives in `walk.py`;
 this module only holds data.
@@ -51,7 +52,7 @@ DEBUG_INFO_SETS = frozenset(
     {"DebugInfo", "OpenCL.DebugInfo.100", "NonSemantic.Shader.DebugInfo.100"}
 )
 
-_CACHE_FORMAT = 3
+_CACHE_FORMAT = 4
 
 
 class GrammarError(SpvError):
@@ -257,44 +258,126 @@ def _compile_raw(core_dir: Path) -> dict:
     }
 
 
-def _load_raw(core_dir: Path) -> dict:
-    cache = _stable_cache_path(core_dir)
-    if cache is not None:
-        try:
-            raw = marshal.loads(cache.read_bytes())
-            if isinstance(raw, dict) and raw.get("format") == _CACHE_FORMAT:
-                return raw
-        except (OSError, ValueError, EOFError, TypeError):
-            pass
+_CACHE_MAGIC = "spvlink grammar cache"
+_SOURCE_NAMES = ("spirv.core.grammar.json", *EXT_INST_FILES.values())
+
+
+def _load_raw(core_dir: Path) -> tuple[dict, bool]:
+    """The compiled tables and whether they came from the cache. A cache that is not
+    this format's, whose payload checksum is wrong, or whose grammar files changed since
+    (by content) is ignored and rebuilt."""
+    cache = _cache_path(core_dir)
+    sources = _source_stats(core_dir)
+    if cache is not None and sources is not None:
+        raw = _read_cache(cache, core_dir, sources)
+        if raw is not None:
+            return raw, True
     try:
         raw = _compile_raw(core_dir)
-    except (OSError, ValueError, KeyError) as exc:
+    except (OSError, ValueError, KeyError, TypeError) as exc:
         raise GrammarError(f"cannot read the SPIR-V grammar in {core_dir}: {exc}") from exc
-    if cache is not None:
-        try:
-            cache.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cache.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_bytes(marshal.dumps(raw))
-            os.replace(tmp, cache)
-        except OSError:
-            pass  # a read-only home only costs the JSON parse next time
-    return raw
+    if cache is not None and sources is not None:
+        _write_cache(cache, core_dir, sources, raw)
+    return raw, False
 
 
-def _stable_cache_path(core_dir: Path) -> Path | None:
+def _cache_path(core_dir: Path) -> Path | None:
     import zlib
 
     try:
-        parts = [str(core_dir), str(_CACHE_FORMAT)]
-        for name in ["spirv.core.grammar.json", *EXT_INST_FILES.values()]:
+        return _cache_dir() / f"grammar-{zlib.crc32(str(core_dir).encode()):08x}.marshal"
+    except (OSError, RuntimeError):  # no home directory to find a cache folder in
+        return None
+
+
+def _source_stats(core_dir: Path) -> list[tuple[str, int, int]] | None:
+    """(file name, size, mtime) of each grammar file present."""
+    out = []
+    try:
+        for name in _SOURCE_NAMES:
             p = core_dir / name
             if p.is_file():
                 st = p.stat()
-                parts.append(f"{name}:{st.st_size}:{st.st_mtime_ns}")
+                out.append((name, st.st_size, st.st_mtime_ns))
     except OSError:
         return None
-    key = zlib.crc32("|".join(parts).encode())
-    return _cache_dir() / f"grammar-{key:08x}.marshal"
+    return out
+
+
+def _source_checksums(core_dir: Path, names: list[str]) -> list[int]:
+    import zlib
+
+    return [zlib.crc32((core_dir / name).read_bytes()) for name in names]
+
+
+def _read_cache(cache: Path, core_dir: Path,
+                sources: list[tuple[str, int, int]]) -> dict | None:
+    """The cached tables if the cache is sound and made from these grammar files.
+
+    The cache records each source file's size, mtime and CRC-32. Files with the recorded
+    size and mtime are taken to be unchanged (as git's index does, so a run does not
+    re-read a megabyte of JSON); any other file must have the recorded CRC-32."""
+    import zlib
+
+    try:
+        outer = marshal.loads(cache.read_bytes())
+        if not (isinstance(outer, dict) and outer.get("magic") == _CACHE_MAGIC
+                and outer.get("format") == _CACHE_FORMAT):
+            return None
+        payload, recorded = outer["payload"], outer["sources"]
+        if not isinstance(payload, bytes) or zlib.crc32(payload) != outer["checksum"]:
+            return None
+        if [r[0] for r in recorded] != [s[0] for s in sources]:
+            return None
+        changed = [s[0] for s, r in zip(sources, recorded, strict=True) if s[1:] != r[1:3]]
+        if changed:
+            want = {r[0]: r[3] for r in recorded}
+            if _source_checksums(core_dir, changed) != [want[n] for n in changed]:
+                return None
+        raw = marshal.loads(payload)
+    except (OSError, ValueError, EOFError, TypeError, KeyError, IndexError):
+        return None
+    return raw if _looks_compiled(raw) else None
+
+
+def _looks_compiled(raw: object) -> bool:
+    """The shape `_compile_raw` gives (a cheap check; building the tables is the rest)."""
+    return (isinstance(raw, dict) and raw.get("format") == _CACHE_FORMAT
+            and isinstance(raw.get("instructions"), list) and bool(raw["instructions"])
+            and isinstance(raw.get("kinds"), list) and isinstance(raw.get("ext"), dict)
+            and isinstance(raw.get("generators"), dict)
+            and isinstance(raw.get("version"), tuple) and len(raw["version"]) == 2
+            and all(isinstance(v, tuple) and len(v) == 2 for v in raw["ext"].values()))
+
+
+def _write_cache(cache: Path, core_dir: Path, sources: list[tuple[str, int, int]],
+                 raw: dict) -> None:
+    """Write the cache through a temporary file created exclusively (never someone
+    else's file, never half a cache) and renamed into place."""
+    import zlib
+
+    tmp = ""
+    try:
+        payload = marshal.dumps(raw)
+        checksums = _source_checksums(core_dir, [s[0] for s in sources])
+        outer = {"magic": _CACHE_MAGIC, "format": _CACHE_FORMAT,
+                 "sources": [(*s, c) for s, c in zip(sources, checksums, strict=True)],
+                 "checksum": zlib.crc32(payload), "payload": payload}
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = str(cache.parent / f".{cache.name}.{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        with os.fdopen(fd, "wb") as f:
+            f.write(marshal.dumps(outer))
+        os.replace(tmp, cache)
+        tmp = ""
+    except OSError:
+        pass  # a read-only home only costs the JSON parse next time
+    finally:
+        if tmp:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
 
 
 def _build_kinds(raw_kinds: list[tuple]) -> dict[str, OperandKind]:
@@ -351,7 +434,23 @@ class _ExtSets(Mapping[str, ExtInstSet]):
 @functools.cache
 def grammar() -> Grammar:
     """The core grammar and every extended instruction set, loaded once per process."""
-    raw = _load_raw(_headers_dir())
+    core_dir = _headers_dir()
+    raw, cached = _load_raw(core_dir)
+    try:
+        return _build_grammar(raw)
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError):
+        if not cached:
+            raise
+    # A cache that passed its checks but does not build: rebuild it from the JSON.
+    raw = _compile_raw(core_dir)
+    sources = _source_stats(core_dir)
+    cache = _cache_path(core_dir)
+    if cache is not None and sources is not None:
+        _write_cache(cache, core_dir, sources, raw)
+    return _build_grammar(raw)
+
+
+def _build_grammar(raw: dict) -> Grammar:
     insts, by_name = _build_instructions(raw["instructions"])
     ext_sets = _ExtSets(raw["ext"])
     return Grammar(
