@@ -39,7 +39,7 @@ from ..errors import (
     UnresolvedSymbol,
 )
 from ..ir import Module, Section, decode_string
-from ..ir.facts import decoration_key, decorations, functions, global_defs
+from ..ir.facts import Functions, decoration_key, decorations, functions, global_defs
 from ..ir.layout import Word
 from ..ir.module import is_in
 from ..ir.types import describe_decorations, describe_type, first_difference
@@ -101,6 +101,14 @@ class _Resolver:
         self.defs = global_defs(m)
         self.fns = functions(m)
         self.fn_index = self.fns.index_of()
+        # Per function, as Python lists (read once per symbol, not per numpy call).
+        self.fn_type = m.operand(self.fns.first, Word.FUNCTION_TYPE).tolist()
+        self.fn_control = m.operand(self.fns.first, Word.FUNCTION_CONTROL).tolist()
+        self.params = _parameters(m, self.fns)
+        linkage = {i for i, _t, _n, _l in self.decos.linkage}
+        # Ids with decorations other than linkage: only these can differ in decorations.
+        self.decorated = {t for t, idx in self.decos.by_target.items()
+                          if any(i not in linkage for i in idx)}
         self.canon = np.arange(m.bound, dtype=np.uint32)
         self.keep = np.ones(len(m), dtype=bool)
         self.removed_ids: set[int] = set()
@@ -108,6 +116,7 @@ class _Resolver:
         self.warnings: list[LinkWarning] = []
         self.unresolved: list[Symbol] = []
         self.casts: list[tuple[Symbol, Symbol]] = []  # (import, definition) bound through casts
+        self.cast_pairs: set[tuple[int, int]] = set()  # (import id, definition id) of casts
         self.import_types: dict[int, int] = {}  # import id -> its own type, for the casts
         self.physical = allow_pointer_mismatch and _physical_addressing(m)
         self.symbols = self._collect()
@@ -140,20 +149,16 @@ class _Resolver:
         return out
 
     def type_of(self, s: Symbol) -> int:
-        m = self.m
         if s.is_function:
-            first = int(self.fns.first[self.fn_index[s.target]])
-            return int(m.operand(first, Word.FUNCTION_TYPE))
-        return int(m.result_types[self.defs[s.target]])
+            return self.fn_type[self.fn_index[s.target]]
+        return int(self.m.result_types[self.defs[s.target]])
 
     def params_of(self, fn_id: int) -> list[int]:
-        k = self.fn_index[fn_id]
-        first, last = int(self.fns.first[k]), int(self.fns.last[k])
-        params = self.m.opcodes[first + 1:last] == Op.FunctionParameter
-        n = int(np.argmin(params)) if not params.all() else int(params.size)
-        return self.m.result_ids[first + 1:first + 1 + n].tolist()
+        return self.params[self.fn_index[fn_id]]
 
     def _decoration_rows(self, target: int) -> tuple[tuple[int, ...], ...]:
+        if target not in self.decorated:
+            return ()
         return decoration_key(self.m, self.decos.by_target.get(target, []),
                               skip_param_attr=True)
 
@@ -243,6 +248,7 @@ class _Resolver:
                      and _differ_in_pointees(self.m, self.defs, t, self.type_of(c))]
             if len(close) == 1:
                 self.casts.append((imp, close[0]))
+                self.cast_pairs.add((imp.target, close[0].target))
                 self.import_types[imp.target] = t
                 return close[0]
         if len(candidates) == 1:
@@ -261,15 +267,16 @@ class _Resolver:
         """Kinds and types must be the same (or differ only in pointees, for a cast
         binding); a variable's decorations too. Function control and parameter
         decorations are the definition's: a difference is a warning."""
-        fi, fe = self.origin(imp.target), self.origin(exp.target)
         if imp.is_function != exp.is_function:
+            fi, fe = self.origin(imp.target), self.origin(exp.target)
             kinds = ("function" if imp.is_function else "variable",
                      "function" if exp.is_function else "variable")
             self.problems.append(TypeMismatch(
                 f"symbol \"{imp.name}\" is a {kinds[0]} in {fi} but a {kinds[1]} in {fe}"))
             return False
         ti, te = self.type_of(imp), self.type_of(exp)
-        if ti != te and not any(c == (imp, exp) for c in self.casts):
+        if ti != te and (imp.target, exp.target) not in self.cast_pairs:
+            fi, fe = self.origin(imp.target), self.origin(exp.target)
             notes = [f"{what} by {fi}: {self._describe(imp)}",
                      f"defined by {fe}: {self._describe(exp)}"]
             diff = first_difference(self.m, ti, te)
@@ -286,6 +293,7 @@ class _Resolver:
         di, de = self._decoration_rows(imp.target), self._decoration_rows(exp.target)
         if not imp.is_function:
             if di != de:
+                fi, fe = self.origin(imp.target), self.origin(exp.target)
                 self.problems.append(DecorationMismatch(
                     f"decorations of symbol \"{imp.name}\" differ between import and definition",
                     notes=[f"{what} by {fi}: {describe_decorations(di)}",
@@ -296,22 +304,27 @@ class _Resolver:
         return True
 
     def _warn_function_attributes(self, imp: Symbol, exp: Symbol, what: str) -> None:
-        fi, fe = self.origin(imp.target), self.origin(exp.target)
+        def files() -> tuple[str, str]:
+            return self.origin(imp.target), self.origin(exp.target)
+
         pairs = [("", imp.target, exp.target)] + [
             (f" (parameter {k})", a, b)
             for k, (a, b) in enumerate(zip(self.params_of(imp.target),
                                            self.params_of(exp.target), strict=False))]
         for where, a, b in pairs:
+            if a not in self.decorated and b not in self.decorated:
+                continue
             da, db = self._decoration_rows(a), self._decoration_rows(b)
             if da != db:
+                fi, fe = files()
                 self.warnings.append(LinkWarning(
                     f"decorations of symbol \"{imp.name}\"{where} differ between "
                     f"declaration and definition; the definition's are used",
                     notes=[f"{what} by {fi}: {describe_decorations(da)}",
                            f"defined by {fe}: {describe_decorations(db)}"]))
-        ci, ce = (self.m.operand(self.fns.first[self.fn_index[t]], Word.FUNCTION_CONTROL)
-                  for t in (imp.target, exp.target))
+        ci, ce = (self.fn_control[self.fn_index[t]] for t in (imp.target, exp.target))
         if ci != ce:
+            fi, fe = files()
             self.warnings.append(LinkWarning(
                 f"function control of symbol \"{imp.name}\" differs between declaration "
                 f"and definition; the definition's is used",
@@ -343,7 +356,7 @@ class _Resolver:
     def _replace(self, gone: Symbol, by: Symbol) -> None:
         """`gone`'s declaration or definition goes; its uses become `by`'s (a variable
         bound through a cast keeps its own id until the casts are inserted)."""
-        cast = any(c == (gone, by) for c in self.casts)
+        cast = (gone.target, by.target) in self.cast_pairs
         if not (cast and not gone.is_function):
             self.canon[gone.target] = by.target
         if gone.is_function:
@@ -408,6 +421,16 @@ class _Resolver:
         return Resolution(out, exports=exported,
                           unresolved=[int(canon[s.target]) for s in self.unresolved],
                           warnings=self.warnings)
+
+
+def _parameters(m: Module, fns: Functions) -> list[list[int]]:
+    """Per function, the result ids of its OpFunctionParameters, in order."""
+    at = np.flatnonzero(m.opcodes == Op.FunctionParameter)
+    owner = fns.owner[at]
+    ids = m.result_ids[at]
+    cut = np.searchsorted(owner, np.arange(fns.ids.size + 1))
+    flat = ids.tolist()
+    return [flat[a:b] for a, b in zip(cut[:-1].tolist(), cut[1:].tolist(), strict=True)]
 
 
 def _physical_addressing(m: Module) -> bool:
