@@ -92,6 +92,8 @@ def run_case(data: bytes, config: dict[str, Any], report: Report,
         pass
     except Disagreement as exc:
         report.outcome, report.signature, report.detail = "disagree", f"{stage}:{exc.kind}", str(exc)
+    except CliCrash as exc:
+        report.outcome, report.signature, report.detail = "crash", f"cli:{exc.kind}", str(exc)
     except SpvError as exc:
         report.outcome, report.detail = "error", f"{stage}: {type(exc).__name__}: {exc}"[:500]
     except (MemoryError, KeyboardInterrupt, SystemExit):
@@ -102,6 +104,14 @@ def run_case(data: bytes, config: dict[str, Any], report: Report,
         report.outcome = "crash"
         report.signature = f"{stage}:{type(exc).__name__}@{_where(exc)}"
         report.detail = "".join(traceback.format_exception(exc))[-3000:]
+
+
+class CliCrash(Exception):
+    """The command exited with a status other than 0 and 1, or printed a traceback."""
+
+    def __init__(self, kind: str, detail: str) -> None:
+        super().__init__(f"{kind}: {detail}")
+        self.kind = kind
 
 
 class _Stop(Exception):
@@ -116,6 +126,9 @@ def _steps(data: bytes, config: dict[str, Any], report: Report) -> Any:
     from spvlink.text import assemble, disassemble
 
     state: dict[str, Any] = {"data": data}
+
+    if config.get("cli"):
+        yield "cli", lambda: run_cli(data, config)
 
     if config.get("kind") == "asm":
         def do_assemble() -> None:
@@ -191,6 +204,52 @@ def _steps(data: bytes, config: dict[str, Any], report: Report) -> Any:
             for out in outputs:
                 check_output(write(out))
         yield stage + "-output", do_outputs
+
+
+def run_cli(data: bytes, config: dict[str, Any]) -> None:
+    """The same input through the command line (`link`, `dis`, `info`): each exits 0 or
+    1, and a failure is one `error:` line, never a traceback (exit 101)."""
+    import sys
+    import tempfile
+
+    from .worker import Timeout, time_limit
+
+    with tempfile.TemporaryDirectory(prefix="spvlink-fuzz-") as d:
+        name = "in.spvasm" if config.get("kind") == "asm" else "in.spv"
+        Path(d, name).write_bytes(data)
+        partner = [str(CORPUS / config["partner"])] if config.get("partner") else []
+        commands = [["link", name, *partner, "-o", "out.spv", "--allow-partial-linkage"],
+                    ["dis", name], ["info", name]]
+        for args in commands:
+            try:
+                r = subprocess.run([sys.executable, "-m", "spvlink", *args], cwd=d,
+                                   capture_output=True, timeout=time_limit(len(data)),
+                                   env={**os.environ, "OPENBLAS_NUM_THREADS": "1"},
+                                   preexec_fn=lambda: _cli_memory(len(data)))
+            except subprocess.TimeoutExpired:
+                raise Timeout() from None
+            err = r.stderr.decode("utf-8", "replace")
+            if r.returncode not in (0, 1) or "Traceback" in err:
+                raise CliCrash(f"{args[0]}-exit-{r.returncode}", err[-1500:])
+            if r.returncode == 1 and not err.startswith("error: "):
+                raise CliCrash(f"{args[0]}-no-error-line", err[-1500:])
+
+
+def _cli_memory(size: int) -> None:
+    """In the command's process, before exec: its own address-space limit, a fresh
+    interpreter's allowance plus the worker's per-byte allowance (not the worker's limit,
+    which counts the worker's own size)."""
+    import resource
+
+    from .worker import MEMORY_BASE, MEMORY_PER_BYTE
+
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    resource.setrlimit(resource.RLIMIT_AS, (CLI_BASE + MEMORY_BASE + MEMORY_PER_BYTE * size,
+                                            hard))
+
+
+# What a fresh `python -m spvlink` maps before reading its input (numpy, the grammar).
+CLI_BASE = 1 << 30
 
 
 def check_output(b: bytes) -> None:
