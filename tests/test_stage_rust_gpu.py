@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+import vkrun
 from helpers import CORPUS, spirv_as, spirv_dis, spirv_val
 from spvlink.errors import ToolError
 from spvlink.stage import StageOptions, run_stage
@@ -166,6 +168,13 @@ def test_preserve_bindings_keeps_unused_binding(tmp_path: Path) -> None:
         assert len(entry.split()) == 6  # two variables in the 1.5 interface
         assert spirv_val(kept.binary, "vulkan1.2") is None
         assert spirv_val(plain.binary, "vulkan1.2") is None
+        if vkrun.vulkan_available():  # both run; the kept binding is there and untouched
+            data = np.arange(4, dtype=np.uint32)
+            out0, out1 = vkrun.run_compute(kept.binary, "main", [data.copy(), data.copy()])
+            assert np.frombuffer(out0, np.uint32).tolist() == [7, 1, 2, 3]
+            assert out1 == data.tobytes()
+            (only,) = vkrun.run_compute(plain.binary, "main", [data.copy()])
+            assert np.frombuffer(only, np.uint32).tolist() == [7, 1, 2, 3]
 
 
 def test_cleanups_after_linking(tmp_path: Path) -> None:
@@ -200,3 +209,99 @@ def test_debuginfo_keeps_names(tmp_path: Path) -> None:
     assert "OpName" in spirv_dis(kept.binary) and "OpLine" in spirv_dis(kept.binary)
     for res in (stripped, kept):
         assert res.binary is not None and spirv_val(res.binary, "vulkan1.1") is None
+
+
+LIB = """
+OpCapability Shader
+OpCapability Linkage
+OpMemoryModel Logical GLSL450
+OpDecorate %twice LinkageAttributes "twice" Export
+%uint = OpTypeInt 32 0
+%fn = OpTypeFunction %uint %uint
+%twice = OpFunction %uint None %fn
+%x = OpFunctionParameter %uint
+%l = OpLabel
+%y = OpIAdd %uint %x %x
+OpReturnValue %y
+OpFunctionEnd
+"""
+
+MAIN = """
+OpCapability Shader
+OpCapability Linkage
+OpMemoryModel Logical GLSL450
+OpEntryPoint GLCompute %main "main"
+OpExecutionMode %main LocalSize 1 1 1
+OpDecorate %twice LinkageAttributes "twice" Import
+%void = OpTypeVoid
+%vfn = OpTypeFunction %void
+%uint = OpTypeInt 32 0
+%fn = OpTypeFunction %uint %uint
+%uint_3 = OpConstant %uint 3
+%twice = OpFunction %uint None %fn
+%x = OpFunctionParameter %uint
+OpFunctionEnd
+%main = OpFunction %void None %vfn
+%l = OpLabel
+%r = OpFunctionCall %uint %twice %uint_3
+OpReturn
+OpFunctionEnd
+"""
+
+
+def test_disassemble_fn_finds_resolved_export_names(tmp_path: Path) -> None:
+    """Issue 10: `--disassemble-fn` looks a function up by the export names the linker
+    resolved, not only by OpName (link.rs's `do_disassemble` uses OpName, which nameless
+    producers and stripping leave without a match)."""
+    lib, main = _spv(tmp_path, LIB, "lib.spv"), _spv(tmp_path, MAIN, "main.spv")
+    res = run_stage([main, lib], StageOptions(output=tmp_path / "o.spv", target_env="vulkan1.1",
+                                              disassemble_fn="twice"))
+    assert res.warnings == []
+    (text,) = res.disassembly
+    assert text.startswith(f"; {tmp_path / 'o.spv'}: function twice\n")
+    assert "OpIAdd" in text and text.count("OpFunctionEnd") == 1
+    assert res.binary is not None and spirv_val(res.binary, "vulkan1.1") is None
+    assert "twice" not in spirv_dis(res.binary)  # not a name the output carries
+
+
+def test_per_entry_json_is_a_sorted_map(tmp_path: Path) -> None:
+    """link.rs: `entry_name_to_file_path: BTreeMap<_, _>`, and `entry_points:
+    entry_name_to_file_path.keys()`: both sorted by entry name."""
+    import json
+
+    src = _spv(tmp_path, (CORPUS.parent.parent / "examples" / "asm" / "multi_entry.spvasm")
+               .read_text(), "multi.spv")
+    res = run_stage([src], StageOptions(output=tmp_path / "m.spv", target_env="vulkan1.1",
+                                        module_output="per-entry-point"))
+    assert res.json_path is not None
+    raw = res.json_path.read_text()
+    data = json.loads(raw)
+    assert data["entry_points"] == sorted(data["entry_points"]) == ["add_index", "double_it",
+                                                                    "square"]
+    assert list(data["module"]) == sorted(data["module"])
+    assert raw == json.dumps({"entry_points": sorted(data["module"]),
+                              "module": dict(sorted(data["module"].items()))},
+                             separators=(",", ":"))
+    for path in data["module"].values():
+        assert spirv_val(Path(path).read_bytes(), "vulkan1.1") is None
+
+
+def test_name_variables_level(tmp_path: Path) -> None:
+    """Rust-GPU's `name_variables_pass` (metadata level name-variables): OpNames of global
+    variables stay, every other OpName/OpMemberName and every OpLine goes; spirv-opt does not
+    strip (the metadata level is not none)."""
+    src = CORPUS / "spv" / "vec_add.glslc-g.spv"
+    res = run_stage([src], StageOptions(output=tmp_path / "v.spv", target_env="vulkan1.1",
+                                        spirv_metadata="name-variables"))
+    assert res.binary is not None and spirv_val(res.binary, "vulkan1.1") is None
+    from spvlink.binary import read
+    from spvlink.ir import Section
+    from spvlink.spec import Op
+
+    m = read(res.binary)
+    glob = m.sections == int(Section.GLOBAL)
+    variables = {int(v) for v in m.result_ids[(m.opcodes == Op.Variable) & glob]}
+    named = [m.inst_words(i)[1] for i in m.indices_of(Op.Name).tolist()]
+    assert named and all(t in variables for t in named)
+    assert not m.indices_of(Op.MemberName).size and not m.indices_of(Op.Line).size
+    assert m.indices_of(Op.String).size  # the debug info itself is not stripped

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from . import choices
 from ._words import opcode_of
 from .errors import InputError, LinkWarning, ToolError, ValidationError
-from .outputs import check_outputs, write_atomic, write_tree_atomic
+from .outputs import check_outputs, destination, write_atomic, write_tree_atomic
 from .record import Options
 from .timing import StepTimer
 
@@ -379,8 +379,11 @@ def _dump_name(index: int, name: str) -> str:
 # Disassembly for --disassemble*
 
 
-def disassembly_texts(m: Module, options: StageOptions, label: str) -> tuple[list[str], list[str]]:
-    """(texts, warnings) for the disassemble options on one linked module."""
+def disassembly_texts(m: Module, options: StageOptions, label: str,
+                      exported: dict[int, str] | None = None) -> tuple[list[str], list[str]]:
+    """(texts, warnings) for the disassemble options on one linked module. `exported`:
+    function id -> the export name the linker resolved (`LinkResult.export_names`), which
+    `--disassemble-fn` finds besides OpNames and entry point names."""
     texts: list[str] = []
     warnings: list[str] = []
     if not (options.disassemble or options.disassemble_fn or options.disassemble_entry
@@ -404,6 +407,8 @@ def disassembly_texts(m: Module, options: StageOptions, label: str) -> tuple[lis
         first_fn = int(fns.first[0]) if fns.first.size else len(m)
         texts.append(f"; {label}: globals\n" + "\n".join(lines[:first_fn]) + "\n")
     names = _function_names(m)
+    for fid, name in (exported or {}).items():
+        names.setdefault(fid, set()).add(name)
     index_of = fns.index_of()
 
     def fn_text(k: int) -> str:
@@ -548,6 +553,7 @@ def _plan_outputs(inputs: Sequence[str | Path], options: StageOptions) -> _Plan:
         raise InputError("per-entry-point output needs an output path, not stdout")
     out_path = Path(options.output) if options.output is not None else None
     if out_path is not None:
+        destination(out_path)  # a FIFO, a device or a name too long: a clean error now
         if out_path.is_dir():
             raise InputError(f"cannot write {out_path}: it is a directory")
         _check_writable_dir(out_path.parent, out_path)
@@ -634,7 +640,8 @@ def _post_link(linked: LinkResult, options: StageOptions, plan: _Plan,
     for name, stem, m in parts:
         with timer("write binary" if name is None else f"write binary {name}"):
             out = _Output(name, stem, plan, write(m))
-        texts, warns = disassembly_texts(m, options, out.label)
+        texts, warns = disassembly_texts(m, options, out.label,
+                                         linked.export_names.get(name))
         result.disassembly.extend(texts)
         result.warnings.extend(warns)
         if options.dump_post_link is not None:

@@ -20,7 +20,13 @@ from ..record import Options
 from ..timing import StepTimer
 from .dce import live_instructions
 from .dedup import deduplicate
-from .finish import cleanup_keep, compact_ids, flatten_decoration_groups, metadata_keep
+from .finish import (
+    cleanup_keep,
+    compact_ids_remap,
+    exported_functions,
+    flatten_decoration_groups,
+    metadata_keep,
+)
 from .interface import interface_replacements
 from .merge import merge
 from .preconditions import check_link_inputs
@@ -82,6 +88,9 @@ class LinkResult:
         self.module: Module | None = None  # single-module output
         self.modules: dict[str, Module] = {}  # entry name -> module
         self.stems: dict[str, str] = {}  # entry name -> file stem
+        # Per output module (None: the single one): function id -> the export name the
+        # linker resolved (the decorations are gone from the output).
+        self.export_names: dict[str | None, dict[int, str]] = {}
         self.entry_points: list[str] = []  # in module order
         self.timings: list[tuple[str, float]] = [] if timings is None else timings
         self.warnings: list[LinkWarning] = []  # accepted, but worth saying (`str()`: the text)
@@ -129,6 +138,7 @@ def _link(modules: Sequence[Module], options: LinkOptions, timer: StepTimer) -> 
         m = _verified(flatten_decoration_groups(_verified(m, options)), options)
     with timer("deduplicate"):
         m = _verified(deduplicate(m), options)
+    exported = exported_functions(m)  # for --disassemble-fn, before resolving removes them
     with timer("resolve imports"):
         res = resolve(m, origin, create_library=options.create_library,
                       allow_partial_linkage=options.allow_partial_linkage,
@@ -144,7 +154,8 @@ def _link(modules: Sequence[Module], options: LinkOptions, timer: StepTimer) -> 
     result.entry_points = [name for _, _, name in eps]
 
     if options.module_output == "single":
-        m = _finish(m, options, timer, roots=roots, entry=None)
+        m, result.export_names[None] = _finish(m, options, timer, roots=roots, entry=None,
+                                               exported=exported)
         if options.dump:
             options.dump("post-split", m)
         result.module = m
@@ -153,11 +164,14 @@ def _link(modules: Sequence[Module], options: LinkOptions, timer: StepTimer) -> 
     result.stems = file_stems(result.entry_points)
     for index, _model, name in eps:
         with timer(f"split {name}"):
-            part = _finish(m, options, timer, roots=roots, entry=index)
+            part, names = _finish(m, options, timer, roots=roots, entry=index,
+                                  exported=exported)
         if options.dump:
             options.dump(f"post-split:{result.stems[name]}", part)
         # Two entry points may share a name under different execution models.
-        result.modules.setdefault(name, part)
+        if name not in result.modules:
+            result.modules[name] = part
+            result.export_names[name] = names
     return result
 
 
@@ -170,9 +184,10 @@ def _verified(m: Module, options: LinkOptions) -> Module:
 
 
 def _finish(m: Module, options: LinkOptions, timer: StepTimer, *, roots: list[int],
-            entry: int | None) -> Module:
+            entry: int | None, exported: dict[int, str]) -> tuple[Module, dict[int, str]]:
     """DCE, interfaces and stripping are decided on `m` and applied by one `select` (and a
-    splice of the rewritten entry points); compaction then renumbers the smaller result."""
+    splice of the rewritten entry points); compaction then renumbers the smaller result.
+    Also returns `exported` (id -> export name) for the functions kept, in the new ids."""
     import numpy as np
 
     with timer("dead-code elimination"):
@@ -193,11 +208,13 @@ def _finish(m: Module, options: LinkOptions, timer: StepTimer, *, roots: list[in
         if replace:
             new_index = np.cumsum(keep) - 1
             out = out.splice({int(new_index[i]): insts for i, insts in replace.items()})
+    names = exported_functions(out, exported)
     if options.compact_ids:
         with timer("compact ids"):
-            out = compact_ids(_verified(out, options))
+            out, remap = compact_ids_remap(_verified(out, options))
+        names = {int(remap[fid]): name for fid, name in names.items()}
     _verified(out, options)
-    return out
+    return out, names
 
 
 class _CallableModule(types.ModuleType):

@@ -114,15 +114,40 @@ def _types_without_layout(m: Module, keep: np.ndarray) -> set[int]:
 
 
 def compact_ids(m: Module) -> Module:
-    """Renumber ids 1..n in order of first appearance in the word stream."""
+    """Renumber ids 1..n in order of first appearance in the word stream.
+
+    Needs: nothing. Guarantees: the bound is the highest id + 1, no id unused below it."""
+    return compact_ids_remap(m)[0]
+
+
+def compact_ids_remap(m: Module) -> tuple[Module, np.ndarray]:
+    """`compact_ids`, and the old id -> new id table it applied (0: an id not used)."""
     if not m.id_pos.size:
-        return m.with_header(bound=1)
+        return m.with_header(bound=1), np.zeros(m.bound, dtype=np.uint32)
     ids = m.words[m.id_pos]
     uniq, first = np.unique(ids, return_index=True)
     order = np.argsort(first, kind="stable")
     remap = np.zeros(max(m.bound, int(uniq[-1]) + 1), dtype=np.uint32)
     remap[uniq[order]] = np.arange(1, uniq.size + 1, dtype=np.uint32)
-    return m.select(None, remap=remap, bound=int(uniq.size) + 1)
+    return m.select(None, remap=remap, bound=int(uniq.size) + 1), remap
+
+
+def exported_functions(m: Module, known: dict[int, str] | None = None) -> dict[int, str]:
+    """Function id -> the name its `LinkageAttributes ... Export` decoration gives it (the
+    first, for a function exported twice), read before the linker resolves them away; with
+    `known`, those of its entries whose functions `m` still defines."""
+    from ..ir import decode_string
+
+    fns = set(m.result_ids[m.opcodes == Op.Function].tolist())
+    if known is not None:
+        return {fid: name for fid, name in known.items() if fid in fns}
+    out: dict[int, str] = {}
+    for i in m.indices_of(Op.Decorate).tolist():
+        ws = m.inst_words(i)
+        if (len(ws) > 4 and ws[2] == Decoration.LinkageAttributes and ws[-1] == 0
+                and ws[1] in fns):  # LinkageType Export = 0
+            out.setdefault(ws[1], decode_string(ws[3:-1]))
+    return out
 
 
 def flatten_decoration_groups(m: Module) -> Module:
