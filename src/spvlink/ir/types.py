@@ -19,6 +19,7 @@ import/export check compares identities; diagnostics print types and the first d
 
 from __future__ import annotations
 
+import functools
 from typing import NamedTuple
 
 import numpy as np
@@ -27,7 +28,7 @@ from .._words import opcode_of
 from ..spec import Op
 from .facts import Decorations, decorations, global_defs
 from .layout import CONSTANT_OPCODES, TYPE_OPCODES, Section, Word
-from .module import Module, is_in, opcode_facts, unique
+from .module import Module, opcode_facts, unique
 
 # A forward pointer has no result; OpSpecConstantOp's operands depend on its embedded
 # opcode: neither is classified (the latter keeps its own identity).
@@ -59,7 +60,7 @@ def _type_identity(m: Module) -> TypeIdentity:
     builtin = np.zeros(m.bound, dtype=bool)
     if decos.builtin:
         builtin[list(decos.builtin)] = True
-    classified = (is_in(ops, _array(CLASSIFIED_TYPES)) | is_in(ops, _array(CLASSIFIED_CONSTANTS))
+    classified = (_classified_opcodes()[ops]
                   | ((ops == Op.Variable) & builtin[rid] & (m.sizes[glob] == 4))) & (rid > 0)
     members = glob[classified]
     if not members.size:
@@ -80,17 +81,27 @@ def _type_identity(m: Module) -> TypeIdentity:
     order = np.argsort(key, kind="stable")
     groups = [_Group(m, g, is_id_word, length_code)
               for g in np.split(members[order], np.flatnonzero(np.diff(key[order])) + 1)]
-    changed = _refine(groups, label, own=deco_class)
-    while changed.any():
-        # Only a group whose operands' classes changed can split.
-        dirty = [g for g in groups if g.ids.size > 1 and changed[g.operands].any()]
-        changed = _refine(dirty, label, own=label)
+    # Types first, to their fixpoint (they name constants only as array lengths, mostly
+    # integer values), then everything from there: each constant is keyed once its type's
+    # class is settled, as a compiler would number them.
+    types = [g for g in groups if g.is_type]
+    for first_round in (types, [g for g in groups if not g.is_type]):
+        changed = _refine(first_round, label, own=deco_class)
+        while changed.any():
+            # Only a group whose operands' classes changed can split.
+            dirty = [g for g in (types if first_round is types else groups)
+                     if g.ids.size > 1 and changed[g.operands].any()]
+            changed = _refine(dirty, label, own=deco_class)
     canon[ids] = label[ids]
     return TypeIdentity(canon, members)
 
 
-def _array(opcodes: frozenset[int]) -> np.ndarray:
-    return np.array(sorted(opcodes), dtype=np.int64)
+@functools.cache
+def _classified_opcodes() -> np.ndarray:
+    """Per opcode: True for the types and constants the identity classifies."""
+    table = np.zeros(1 << 16, dtype=bool)
+    table[sorted(CLASSIFIED_TYPES | CLASSIFIED_CONSTANTS)] = True
+    return table
 
 
 class _Group:
@@ -103,6 +114,7 @@ class _Group:
         cols = m.starts[g][:, None] + np.arange(size, dtype=np.int64)
         self.rows = m.words[cols].astype(np.int64)
         self.id_mask = is_id_word[cols]
+        self.is_type = int(m.opcodes[g[0]]) in CLASSIFIED_TYPES
         self.result_off = int(opcode_facts().result_offset[int(m.opcodes[g[0]])])
         self.id_mask[:, self.result_off] = False
         self.ids = self.rows[:, self.result_off].copy()
@@ -114,7 +126,7 @@ class _Group:
 
     def key_rows(self, label: np.ndarray, own: np.ndarray) -> np.ndarray:
         """The rows with every id operand replaced by its label and the result id's place
-        holding the declaration's own class (or, first, its decoration class)."""
+        holding the declaration's decoration class."""
         rows = self.rows.copy()
         rows[self.id_mask] = label[self.operands]
         rows[:, self.result_off] = own[self.ids]
@@ -126,9 +138,11 @@ class _Group:
 
 def _refine(groups: list[_Group], label: np.ndarray, *, own: np.ndarray) -> np.ndarray:
     """One round: each declaration's class becomes that of the first declaration of its
-    group making the same row (classes only split: the row holds the old class). Labels
-    are written after all groups are keyed: a round reads the previous round's only.
-    Returns, per id, whether its label changed."""
+    group making the same row. Classes only split: the rows hold the literals and
+    decorations the first round grouped by, and operand labels only ever get finer. So a
+    class keeps its first declaration's id as its label, and a label changes only where
+    a class split. Labels are written after all groups are keyed: a round reads the
+    previous round's only. Returns, per id, whether its label changed."""
     new: list[tuple[np.ndarray, np.ndarray]] = []
     for g in groups:
         first = _first_equal_row(g.key_rows(label, own)) if g.ids.size > 1 else \
