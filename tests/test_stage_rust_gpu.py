@@ -177,6 +177,24 @@ def test_preserve_bindings_keeps_unused_binding(tmp_path: Path) -> None:
             assert np.frombuffer(only, np.uint32).tolist() == [7, 1, 2, 3]
 
 
+def test_preserve_bindings_lists_an_unlisted_binding(tmp_path: Path) -> None:
+    """Issue 10: with --preserve-bindings a DescriptorSet/Binding variable stays, and from
+    SPIR-V 1.4 on (every global variable in the interface) the entry point lists it, so
+    reflection on the entry point sees it; before 1.4 only Input/Output may be listed."""
+    for env, version_env, listed in (("spv1.5", "vulkan1.2", 6), ("spv1.3", "vulkan1.1", 4)):
+        text = BINDINGS.replace('"main" %used %unused', '"main" %used' if env == "spv1.5"
+                                else '"main"')
+        src = _spv(tmp_path, text, f"u{env}.spv", env)
+        res = run_stage([src], StageOptions(output=tmp_path / f"u{env}.out.spv",
+                                            target_env=version_env, preserve_bindings=True))
+        assert res.binary is not None
+        out = spirv_dis(res.binary)
+        assert "Binding 1" in out
+        entry = next(ln for ln in out.splitlines() if "OpEntryPoint" in ln)
+        assert len(entry.split()) == listed, entry
+        assert spirv_val(res.binary, version_env) is None
+
+
 def test_cleanups_after_linking(tmp_path: Path) -> None:
     """Rust-GPU's linker: `remove_unused_type_capabilities` (Int8/Int16/Int64/Float16/
     Float64 only when no type needs them), `remove_non_uniform_decorations` ("if this module

@@ -4,7 +4,9 @@ Before SPIR-V 1.4 the interface lists the Input and Output variables used; from 
 every global variable used. Variables already listed keep their order; new ones follow
 in module order. With `preserve_bindings`, every variable an entry point listed and that
 is still there stays listed, used or not: Rust-GPU's `gather_all_interface_vars_from_uses`
-("`preserve_bindings` retains any declared entry point vars").
+("`preserve_bindings` retains any declared entry point vars"); and from SPIR-V 1.4 on, where
+the interface lists every global variable, each kept DescriptorSet/Binding variable is listed
+too, so that reflection on the entry point sees the binding.
 
 Needs: the keep-mask of dead-code elimination (`keep`), so that only kept variables and
 calls count. Guarantees: each kept OpEntryPoint lists exactly the variables it reaches (and,
@@ -17,6 +19,7 @@ import numpy as np
 
 from ..ir import Instruction, Module, Operand, Section
 from ..spec import Op, StorageClass
+from .dce import binding_variables
 from .facts import functions
 
 
@@ -65,6 +68,8 @@ def interface_replacements(m: Module, keep: np.ndarray | None = None, *,
         callees.setdefault(f, set()).add(fn_index[g])
 
     all_globals = m.version >= 0x00010400
+    bindings = ({v for v in binding_variables(m) if v in var_class}
+                if preserve_bindings else set())
     replace: dict[int, list[Instruction]] = {}
     for i in eps.tolist():
         inst = m.instruction(i)
@@ -87,6 +92,8 @@ def interface_replacements(m: Module, keep: np.ndarray | None = None, *,
         listed = [op.value for op in inst.operands[3:]]
         if preserve_bindings:
             used |= {v for v in listed if v in var_class}
+            if all_globals:
+                used |= bindings
         new_list = list(dict.fromkeys(v for v in listed if v in used))
         new_list += sorted(used - set(new_list), key=var_order.__getitem__)
         if new_list != listed:
