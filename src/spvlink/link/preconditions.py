@@ -40,17 +40,15 @@ def check_link_inputs(modules: Sequence[Module]) -> None:
     inst_module = np.repeat(np.arange(len(mods)), n_inst)
     problems: dict[int, str] = {}  # module -> its first problem
 
-    # Every id operand between 1 and its module's bound - 1: each module's smallest and
-    # largest id against its bound.
+    # Every id operand between 1 and its module's bound - 1: each module's largest
+    # (id - 1), with 0 wrapping to 2^32 - 1, below its bound - 1.
     bounds = np.array([m.bound for m in mods], dtype=np.int64)
     has_ids = np.flatnonzero(n_ids)
     if has_ids.size:
         id_pos = np.concatenate([m.id_pos for m in mods]) + np.repeat(word_base, n_ids)
-        ids = words[id_pos]
-        first_id = (np.cumsum(n_ids) - n_ids)[has_ids]
-        low = np.minimum.reduceat(ids, first_id)
-        high = np.maximum.reduceat(ids, first_id).astype(np.int64)
-        bad_module = has_ids[(low == 0) | (high >= bounds[has_ids])]
+        below = words[id_pos] - np.uint32(1)
+        high = np.maximum.reduceat(below, (np.cumsum(n_ids) - n_ids)[has_ids])
+        bad_module = has_ids[high.astype(np.int64) >= bounds[has_ids] - 1]
         if bad_module.size:
             k = int(bad_module[0])
             m = mods[k]
@@ -59,21 +57,23 @@ def check_link_inputs(modules: Sequence[Module]) -> None:
             problems[k] = (f"instruction {int(m.id_inst[j])} uses id {int(local[j])}, which "
                            f"is not between 1 and the bound {m.bound} - 1")
 
-    # Each result id defined once per module: sort (module, id) pairs, look at neighbours.
-    # Only the first problem of each check is described: all three lists are in module
-    # order, and the earliest module's problem is the one reported.
+    # Each result id defined once per module: count each (module, id) once the ids are
+    # known to be below their bounds and the bounds are modest; else sort the pairs.
+    # Only the first problem of each check is described: the lists are in module order,
+    # and the earliest module's problem is the one reported.
     offset = opcode_facts().result_offset[opcodes]
-    defining = np.flatnonzero(offset > 0)
+    defining = np.flatnonzero(offset)
     rid = words[starts[defining] + offset[defining]].astype(np.int64)
     def_module = inst_module[defining]
     id_base = np.cumsum(bounds) - bounds
     if not problems and id_base[-1] + bounds[-1] <= 4 * words.size + 1024:
-        # Ids are below their bounds and the bounds are modest: one count per id.
-        counts = np.bincount(rid + id_base[def_module])
-        twice_ids = np.flatnonzero(counts > 1)
         key = rid + id_base[def_module]
-        order = np.flatnonzero(np.isin(key, twice_ids[:1]))
-        twice = np.arange(min(order.size - 1, 1))
+        counts = np.bincount(key)
+        if counts.max(initial=0) > 1:
+            order = np.flatnonzero(key == np.argmax(counts > 1))[:2]
+            twice = np.zeros(1, dtype=np.int64)
+        else:
+            order = twice = np.zeros(0, dtype=np.int64)
     else:
         key = (def_module.astype(np.int64) << 32) | rid
         order = np.argsort(key, kind="stable")
