@@ -48,11 +48,13 @@ bench: setup
 	$(BIN)/python bench/run.py
 
 # A fuzzing campaign on all cores (docs/FUZZING.md): `make fuzz N=100000 SEED=1`.
-# Failures are reduced and saved under tests/regressions/fuzz/.
+# Failures are reduced and saved under tests/regressions/fuzz/. More options through
+# FUZZ_FLAGS (`FUZZ_FLAGS="--time-budget 600 --json fuzz.json"`; see python -m fuzz -h).
 N ?= 10000
 SEED ?= 0
+FUZZ_FLAGS ?=
 fuzz: setup
-	$(BIN)/python -m fuzz -n $(N) --seed $(SEED) --save
+	$(BIN)/python -m fuzz -n $(N) --seed $(SEED) --save $(FUZZ_FLAGS)
 
 clean:
 	rm -rf $(VENV) build demo-out .pytest_cache .mypy_cache .ruff_cache
