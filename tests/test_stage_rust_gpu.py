@@ -12,38 +12,20 @@ import vkrun
 from helpers import CORPUS, spirv_as, spirv_dis, spirv_val
 from spvlink.errors import ToolError
 from spvlink.stage import StageOptions, run_stage
+from test_tools import SCALAR_LAYOUT
 
-SCALAR = """
-OpCapability Shader
-OpMemoryModel Logical GLSL450
-OpEntryPoint GLCompute %main "main" %buf
-OpExecutionMode %main LocalSize 1 1 1
-OpDecorate %S Block
-OpMemberDecorate %S 0 Offset 0
-OpMemberDecorate %S 1 Offset 4
-OpDecorate %buf DescriptorSet 0
-OpDecorate %buf Binding 0
-%void = OpTypeVoid
-%fn = OpTypeFunction %void
-%float = OpTypeFloat 32
-%v3 = OpTypeVector %float 3
-%S = OpTypeStruct %float %v3
-%ptr = OpTypePointer StorageBuffer %S
-%buf = OpVariable %ptr StorageBuffer
-%int = OpTypeInt 32 1
+# test_tools' storage buffer, valid under scalar block layout only, with code to optimise.
+SCALAR = SCALAR_LAYOUT.replace("%main = OpFunction", """%int = OpTypeInt 32 1
 %int_0 = OpConstant %int 0
 %pf = OpTypePointer StorageBuffer %float
 %f2 = OpConstant %float 2
-%main = OpFunction %void None %fn
-%l = OpLabel
+%main = OpFunction""").replace("%l = OpLabel\n", """%l = OpLabel
 %p = OpAccessChain %pf %buf %int_0
 %x = OpLoad %float %p
 %y = OpFMul %float %x %f2
 %z = OpFMul %float %y %f2
 OpStore %p %z
-OpReturn
-OpFunctionEnd
-"""
+""")
 
 BINDINGS = """
 OpCapability Shader
