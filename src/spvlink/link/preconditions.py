@@ -20,23 +20,39 @@ from ..ir import Module
 from ..ir.module import opcode_facts
 from ..spec import Op
 
+# Up to this many inputs are checked one by one (their own arrays, no copies); more are
+# checked together (a big link has thousands of small ones: one numpy pass over all).
+_ONE_BY_ONE = 8
+
 
 def check_link_inputs(modules: Sequence[Module]) -> None:
-    """Raise `LinkError` naming the file for the first input the passes cannot take.
+    """Raise `LinkError` naming the file for the first input the passes cannot take."""
+    mods = [m for m in modules if len(m)]
+    groups = [[m] for m in mods] if len(mods) <= _ONE_BY_ONE else [mods] if mods else []
+    for group in groups:
+        found = _first_problem(group)
+        if found is not None:
+            m, problem = found
+            name = m.source or f"input {modules.index(m) + 1}"
+            raise LinkError(f"{name}: malformed module: {problem}")
 
-    All modules are checked together (a big link has thousands of small ones): their
-    arrays are concatenated once and each check is a few numpy operations over all."""
+
+def _cat(arrays: list[Any], np: Any) -> Any:
+    return arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
+
+
+def _first_problem(mods: list[Module]) -> tuple[Module, str] | None:
+    """The first module of `mods` (in order) that breaks a precondition, and how."""
     import numpy as np
 
-    mods = [m for m in modules if len(m)]
-    if not mods:
-        return
     n_inst = np.array([len(m) for m in mods], dtype=np.int64)
     n_ids = np.array([m.id_pos.size for m in mods], dtype=np.int64)
     inst_base = np.concatenate([[0], np.cumsum(n_inst)])
     words, word_base = _shared_words(mods, np)
-    opcodes = np.concatenate([m.opcodes for m in mods])
-    starts = np.concatenate([m.starts for m in mods]) + np.repeat(word_base, n_inst)
+    opcodes = _cat([m.opcodes for m in mods], np)
+    starts = _cat([m.starts for m in mods], np)
+    if len(mods) > 1:
+        starts = starts + np.repeat(word_base, n_inst)
     inst_module = np.repeat(np.arange(len(mods)), n_inst)
     problems: dict[int, str] = {}  # module -> its first problem
 
@@ -45,7 +61,9 @@ def check_link_inputs(modules: Sequence[Module]) -> None:
     bounds = np.array([m.bound for m in mods], dtype=np.int64)
     has_ids = np.flatnonzero(n_ids)
     if has_ids.size:
-        id_pos = np.concatenate([m.id_pos for m in mods]) + np.repeat(word_base, n_ids)
+        id_pos = _cat([m.id_pos for m in mods], np)
+        if len(mods) > 1:
+            id_pos = id_pos + np.repeat(word_base, n_ids)
         below = words[id_pos] - np.uint32(1)
         high = np.maximum.reduceat(below, (np.cumsum(n_ids) - n_ids)[has_ids])
         bad_module = has_ids[high.astype(np.int64) >= bounds[has_ids] - 1]
@@ -111,14 +129,16 @@ def check_link_inputs(modules: Sequence[Module]) -> None:
 
     if problems:
         k = min(problems)
-        name = mods[k].source or f"input {modules.index(mods[k]) + 1}"
-        raise LinkError(f"{name}: malformed module: {problems[k]}")
+        return mods[k], problems[k]
+    return None
 
 
 def _shared_words(mods: list[Module], np: Any) -> tuple[Any, Any]:
     """One word array holding every module's words, and where each module's begin in it.
     Modules read together are views into one array (`binary.read_many`): that array is
     used as it is, saving a copy of every word of a big link."""
+    if len(mods) == 1:
+        return mods[0].words, np.zeros(1, dtype=np.int64)
     base = mods[0].words.base
     if (isinstance(base, np.ndarray) and base.dtype == np.uint32 and base.ndim == 1
             and base.flags.c_contiguous
