@@ -400,7 +400,7 @@ def test_intel_opaque_pointer_import_needs_allow_pointer_mismatch(
 def test_intel_opaque_pointer_cli_flag(build: Callable[[str, str], Path],
                                        tmp_path: Path) -> None:
     """The same through the command line: refused (exit 1, one error line naming "apply")
-    without --allow-pointer-mismatch, linked with it."""
+    without --allow-pointer-mismatch, linked with it, the warning on stderr."""
     import sys
 
     user = build("opaque_user.cl", "intel")
@@ -415,6 +415,9 @@ def test_intel_opaque_pointer_cli_flag(build: Callable[[str, str], Path],
                        timeout=120)
     assert r.returncode == 0, r.stderr
     assert spirv_val(out.read_bytes(), "opencl2.0") is None
+    # The function-control difference (DontInline against None) as a warning line.
+    assert any(line.startswith("warning:") and "apply" in line
+               for line in r.stderr.splitlines()), r.stderr
 
 
 # -- (d) an imported float[3] and a function taking a struct with an array ------------------
