@@ -4,7 +4,7 @@ A generated `Program` is one type tree (the payload `B`: a struct of nested scal
 vectors, matrices, arrays with length constants, runtime arrays, structs, pointers and a
 recursive struct through a forward-declared pointer), laid out consistently (Offset,
 ArrayStride, MatrixStride, RowMajor/ColMajor, Block by the std430 rules of the Vulkan
-spec's "Offset and Stride Assignment"), and two or three modules that each declare their
+spec's "Offset and Stride Assignment"), and two or three modules (linked in any order) that each declare their
 own copy of every type and every length constant, in their own shuffled order:
 
 - `lib.spv` exports `get(B*) -> leaf`: an access chain along `path` and a load;
@@ -24,6 +24,7 @@ and decorations, independently of spvlink, so a test can count distinct types.
 
 from __future__ import annotations
 
+import itertools
 import random
 import re
 from dataclasses import dataclass, field, replace
@@ -432,7 +433,7 @@ class Program:
     path: tuple[int, ...]
     leaf: Scalar
     three: bool  # lib, data and main; else lib (also exporting data) and main
-    main_first: bool
+    order: int  # which permutation of the modules is the link order
     seeds: tuple[int, int, int]
 
     @property
@@ -448,10 +449,9 @@ class Program:
         """(file name, assembly) of each module in link order; `mutation` = (file, site)
         changes one decoration of that file's copy of `B`."""
         roles = ["lib", "data", "main"] if self.three else ["lib", "main"]
-        if self.main_first:
-            roles = ["main"] + roles[:-1]
+        orders = list(itertools.permutations(roles))
         out = []
-        for role in roles:
+        for role in orders[self.order % len(orders)]:
             block = self.block
             if mutation is not None and mutation[0] == role:
                 block = mutate(block, mutation[1])  # type: ignore[assignment]
@@ -546,7 +546,7 @@ def programs(draw: st.DrawFn, modes: tuple[str, ...] = ("shader", "psb", "kernel
     path, leaf = draw(st.sampled_from(paths))
     seeds = (draw(st.integers(0, 2**16)), draw(st.integers(0, 2**16)),
              draw(st.integers(0, 2**16)))
-    return Program(mode, block, path, leaf, draw(st.booleans()), draw(st.booleans()), seeds)
+    return Program(mode, block, path, leaf, draw(st.booleans()), draw(st.integers(0, 5)), seeds)
 
 
 def has_leaf(block: Struct) -> bool:
