@@ -4,11 +4,12 @@ A generated `Program` is one type tree (the payload `B`: a struct of nested scal
 vectors, matrices, arrays with length constants, runtime arrays, structs, pointers and a
 recursive struct through a forward-declared pointer), laid out consistently (Offset,
 ArrayStride, MatrixStride, RowMajor/ColMajor, Block by the std430 rules of the Vulkan
-spec's "Offset and Stride Assignment"), and two or three modules (linked in any order) that each declare their
-own copy of every type and every length constant, in their own shuffled order:
+spec's "Offset and Stride Assignment"), and two or three modules, linked in any order,
+that each declare their own copy of every type and every length constant, in their own
+shuffled order:
 
 - `lib.spv` exports `get(B*) -> leaf`: an access chain along `path` and a load;
-- `data.spv` (or `lib.spv` when there are two modules) exports the variable `data` of type `B*`;
+- `data.spv` (or `lib.spv` when there are two modules) exports the variable `data` (`B*`);
 - `main.spv` imports both, calls `get` on its own buffer and on `data`, loads a member of
   `data` through its own types and stores through access chains built from its own types.
 
