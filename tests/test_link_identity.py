@@ -387,8 +387,8 @@ def test_cli_pointer_mismatch_flag_and_warnings(tmp_path, capsys) -> None:  # ty
     assert "pointee: u8 in " in err
     assert main(["link", *args, "--allow-pointer-mismatch"]) == 0
     assert (tmp_path / "o.spv").exists()
-    warn_lib = OVERLOADS.replace("%f1 = OpFunction %float None %fn1", "%f1 = OpFunction %float Inline %fn1")
-    user = OVERLOAD_USER.replace("%v2 = OpTypeVector %float 2\n%pv = OpTypePointer Function %v2",
+    warn_lib = OVERLOADS
+    user = OVERLOAD_USER.replace("%f = OpFunction %float None %fn", "%f = OpFunction %float Const %fn").replace("%v2 = OpTypeVector %float 2\n%pv = OpTypePointer Function %v2",
                                  "%v2 = OpTypeVector %float 2\n%pf = OpTypePointer Function %float\n"
                                  "%pv = OpTypePointer Function %v2") \
         .replace("%fn = OpTypeFunction %float %pv", "%fn = OpTypeFunction %float %pf") \

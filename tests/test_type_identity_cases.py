@@ -139,8 +139,9 @@ def test_parameter_attributes_and_function_control_from_the_definition() -> None
     """SPIRV-Tools matching_imports_to_exports_test.cpp, FuncParamAttrDifferButStillMatch-
     ExportToImport and FunctionCtrl: the link succeeds and keeps the definition's
     `FuncParamAttr Sext` and `Inline` (SPIR-V 2.13: "the Function Control and all Function
-    Parameter Attributes are taken from the function definition"). The function-control
-    difference is a warning naming the symbol."""
+    Parameter Attributes are taken from the function definition"). An inlining hint that
+    differs is silent (llvm-spirv-14 writes DontInline on every -O0 definition and None
+    on declarations); only a Pure/Const promise the definition lacks warns (test_link)."""
     r = link([asm(KERNEL_DECL, "decl.spv", "spv1.0"), asm(KERNEL_DEF, "def.spv", "spv1.0")],
              LinkOptions(create_library=True))
     assert r.module is not None
@@ -148,8 +149,7 @@ def test_parameter_attributes_and_function_control_from_the_definition() -> None
     text = dis(r.module)
     assert "FuncParamAttr Sext" in text and "Zext" not in text
     assert "OpFunction %void Inline" in text
-    assert any('"foo"' in w.message and "control" in w.message for w in r.warnings), \
-        [w.message for w in r.warnings]
+    assert not any("control" in w.message for w in r.warnings), [w.message for w in r.warnings]
 
 
 SHADER_DECL = """

@@ -18,7 +18,9 @@ The symbol rules, for the modules real producers write:
 - function control and parameter decorations come from the definition (SPIR-V 2.13:
   "When resolving imported functions, the Function Control and all Function Parameter
   Attributes are taken from the function definition, and not from the function
-  declaration"): a difference is a warning. A variable's decorations must match.
+  declaration"): differing decorations, or a Pure/Const the declaration promises and
+  the definition lacks, are a warning (inlining hints differ silently: llvm-spirv's
+  definitions say DontInline at -O0). A variable's decorations must match.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ from ..ir.facts import Functions, decoration_key, decorations, functions, global
 from ..ir.layout import Word
 from ..ir.module import is_in
 from ..ir.types import describe_decorations, describe_type, first_difference
-from ..spec import AddressingModel, Capability, LinkageType, Op
+from ..spec import AddressingModel, Capability, FunctionControl, LinkageType, Op
 
 LINKONCE_EXTENSION = "SPV_KHR_linkonce_odr"
 
@@ -165,7 +167,8 @@ class _Resolver:
     def definition_key(self, s: Symbol) -> tuple:
         """What makes two definitions the same: the words of the variable or of the whole
         function, ids of the function's own results numbered in order, other ids by
-        identity (after the merges so far), debug lines left out; and decorations."""
+        identity (after the merges so far), debug lines left out; and the decorations of
+        the variable, or of the function and every result it defines."""
         m = self.m
         canon = self.canon
         if not s.is_function:
@@ -187,8 +190,11 @@ class _Resolver:
                  for a, n, sk in zip(m.starts[first:last + 1].tolist(),
                                      m.sizes[first:last + 1].tolist(), skip.tolist(),
                                      strict=True) if not sk]
-        params = tuple(self._decoration_rows(p) for p in self.params_of(s.target))
-        return (tuple(parts), self._decoration_rows(s.target), params)
+        # Decorations of the function, its parameters and its own results (NoContraction
+        # on one multiply makes another function): by the results' order.
+        own = tuple((n, self._decoration_rows(x)) for x, n in local.items()
+                    if x in self.decorated)
+        return (tuple(parts), own)
 
     # -- phases --------------------------------------------------------------------------
 
@@ -323,7 +329,10 @@ class _Resolver:
                     notes=[f"{what} by {fi}: {describe_decorations(da)}",
                            f"defined by {fe}: {describe_decorations(db)}"]))
         ci, ce = (self.fn_control[self.fn_index[t]] for t in (imp.target, exp.target))
-        if ci != ce:
+        # Inline, DontInline and OptNone are hints (llvm-spirv's definitions say DontInline
+        # at -O0, its declarations None): silent. A Pure or Const the declaration promises
+        # and the definition does not make is worth a word: callers may have relied on it.
+        if ci & _PROMISES & ~ce:
             fi, fe = files()
             self.warnings.append(LinkWarning(
                 f"function control of symbol \"{imp.name}\" differs between declaration "
@@ -456,6 +465,9 @@ def _differ_in_pointees(m: Module, defs: dict[int, int], a: int, b: int) -> bool
         return all(_differ_in_pointees(m, defs, x, y) for x, y in zip(wa[2:], wb[2:],
                                                                        strict=True))
     return False
+
+
+_PROMISES = FunctionControl.Pure | FunctionControl.Const
 
 
 def _function_control(mask: int) -> str:
