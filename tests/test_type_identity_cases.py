@@ -452,3 +452,65 @@ def test_names_and_debug_lines_are_not_the_body() -> None:
     r = link([asm(a, "a.spv"), asm(b, "b.spv")], LinkOptions(create_library=True))
     assert r.module is not None
     assert dis(r.module).count(" OpFunction ") == 1 and r.warnings == []
+
+
+def takes_pointer_to(pointee: str) -> str:
+    """Exports `void f(T*)` for the `pointee` declaration of %t (Physical64)."""
+    return PHYSICAL + f"""
+OpDecorate %f LinkageAttributes "f" Export
+%void = OpTypeVoid
+{pointee}
+%p = OpTypePointer CrossWorkgroup %t
+%fn = OpTypeFunction %void %p
+%f = OpFunction %void None %fn
+%x = OpFunctionParameter %p
+%l = OpLabel
+OpReturn
+OpFunctionEnd
+"""
+
+
+CALLS_F_WITH_I8 = PHYSICAL + """
+OpEntryPoint Kernel %k "k"
+OpDecorate %f LinkageAttributes "f" Import
+%void = OpTypeVoid
+%c = OpTypeInt 8 0
+%pc = OpTypePointer CrossWorkgroup %c
+%fn = OpTypeFunction %void %pc
+%f = OpFunction %void None %fn
+%q = OpFunctionParameter %pc
+OpFunctionEnd
+%k = OpFunction %void None %fn
+%a = OpFunctionParameter %pc
+%l = OpLabel
+%r = OpFunctionCall %void %f %a
+OpReturn
+OpFunctionEnd
+"""
+TAKES_FLOAT = takes_pointer_to("%t = OpTypeFloat 32")
+TAKES_UINT = takes_pointer_to("%t = OpTypeInt 32 0")
+TAKES_UCHAR = takes_pointer_to("%t = OpTypeInt 8 0")
+
+
+@pytest.mark.parametrize("exact_first", [True, False])
+def test_overload_of_the_exact_type_wins_over_a_pointer_mismatch(exact_first: bool) -> None:
+    """Overloads `f(float*)` and `f(uchar*)`, an import `f(uchar*)`, with
+    allow_pointer_mismatch: the exact overload binds (no OpBitcast), in either order."""
+    libs = [asm(TAKES_UCHAR, "uchar.spv", "spv1.0"), asm(TAKES_FLOAT, "float.spv", "spv1.0")]
+    r = link([asm(CALLS_F_WITH_I8, "user.spv", "spv1.0"), *(libs if exact_first else libs[::-1])],
+             LinkOptions(allow_pointer_mismatch=True))
+    assert r.module is not None
+    assert spirv_val(write(r.module), "opencl2.0") is None
+    text = dis(r.module)
+    assert "OpBitcast" not in text and text.count(" OpFunction ") == 2, text
+
+
+def test_no_exact_overload_and_several_pointer_mismatches_is_refused() -> None:
+    """Overloads `f(float*)` and `f(uint*)`, an import `f(uchar*)`: neither is its type and
+    both differ only in pointee, so even with allow_pointer_mismatch there is no one to
+    pick: an error naming both candidates and their files."""
+    with pytest.raises(LinkError) as info:
+        link([asm(CALLS_F_WITH_I8, "user.spv", "spv1.0"), asm(TAKES_FLOAT, "float.spv", "spv1.0"),
+              asm(TAKES_UINT, "uint.spv", "spv1.0")], LinkOptions(allow_pointer_mismatch=True))
+    text = "\n".join("\n".join([e.message, *e.notes]) for e in [info.value, *info.value.errors])
+    assert '"f"' in text and "float.spv" in text and "uint.spv" in text, text
