@@ -136,9 +136,11 @@ def test_clcpp_template_instantiations_merge(build: Callable[[str, str], Path]) 
     LinkOnceODR, without a warning; the output validates for OpenCL 1.2 and 2.0 and
     llvm-spirv-14 reads it back.
 
-    Rule: SPIR-V 2.13 / SPV_KHR_linkonce_odr ("LinkOnceODR ... the linker may merge
-    definitions of the same name"); spirv-link keeps all the copies (GetImportExportPairs
-    looks for pairs only for imports, so duplicated exports nobody imports pass through).
+    Rule: SPV_KHR_linkonce_odr, LinkOnceODR is "Same as the Export linkage type, but a
+    function or global variable with this linkage type will be merged with other functions
+    or global variables of the same name when linkage occurs"; issue 9 treats identical
+    plain exports alike. spirv-link keeps all the copies (GetImportExportPairs looks for
+    pairs only for imports, so duplicated exports nobody imports pass through).
     """
     paths = [build(u, "clcpp") for u in CLCPP_UNITS]
     inputs = [load(p, u.replace(".clcpp", ".spv")) for p, u in zip(paths, CLCPP_UNITS,
