@@ -514,3 +514,64 @@ def test_no_exact_overload_and_several_pointer_mismatches_is_refused() -> None:
               asm(TAKES_UINT, "uint.spv", "spv1.0")], LinkOptions(allow_pointer_mismatch=True))
     text = "\n".join("\n".join([e.message, *e.notes]) for e in [info.value, *info.value.errors])
     assert '"f"' in text and "float.spv" in text and "uint.spv" in text, text
+
+
+def storage_buffer_block(linkage: str, offset: int, use: bool) -> str:
+    """A PhysicalStorageBuffer64 shader module with a StorageBuffer variable `v` of a Block
+    {Node*, uint} whose member 1 is at `offset`; with `use`, an entry point that reads and
+    writes member 1 through its own types."""
+    entry = ('OpEntryPoint GLCompute %main "main" %v\nOpExecutionMode %main LocalSize 1 1 1'
+             if use else "")
+    code = """
+%void = OpTypeVoid
+%vfn = OpTypeFunction %void
+%c1 = OpConstant %u 1
+%pu = OpTypePointer StorageBuffer %u
+%main = OpFunction %void None %vfn
+%l = OpLabel
+%a = OpAccessChain %pu %v %c1
+%x = OpLoad %u %a
+%y = OpIAdd %u %x %c1
+OpStore %a %y
+OpReturn
+OpFunctionEnd""" if use else ""
+    return f"""
+OpCapability Shader
+OpCapability Linkage
+OpCapability PhysicalStorageBufferAddresses
+OpMemoryModel PhysicalStorageBuffer64 GLSL450
+{entry}
+OpDecorate %v LinkageAttributes "v" {linkage}
+OpDecorate %v DescriptorSet 0
+OpDecorate %v Binding 0
+OpMemberDecorate %node 0 Offset 0
+OpMemberDecorate %node 1 Offset 4
+OpMemberDecorate %B 0 Offset 0
+OpMemberDecorate %B 1 Offset {offset}
+OpDecorate %B Block
+%u = OpTypeInt 32 0
+%node = OpTypeStruct %u %u
+%pn = OpTypePointer PhysicalStorageBuffer %node
+%B = OpTypeStruct %pn %u
+%p = OpTypePointer StorageBuffer %B
+%v = OpVariable %p StorageBuffer
+{code}
+"""
+
+
+def test_allow_pointer_mismatch_never_bitcasts_a_logical_pointer() -> None:
+    """Under PhysicalStorageBuffer64 only PhysicalStorageBuffer pointers are physical: a
+    StorageBuffer variable whose Block differs (Offset 16 against 8) is a layout mismatch
+    that no OpBitcast can bridge (spirv-val: "Instruction may not have a logical pointer
+    operand"). With or without allow_pointer_mismatch: TypeMismatch naming the Offset, and
+    no suggestion that the option would bind it. (spirv-link refuses too.)"""
+    user = storage_buffer_block("Import", 16, use=True)
+    lib = storage_buffer_block("Export", 8, use=False)
+    for allow in (False, True):
+        with pytest.raises(TypeMismatch) as info:
+            link([asm(user, "user.spv"), asm(lib, "lib.spv")],
+                 LinkOptions(allow_pointer_mismatch=allow))
+        notes = "\n".join(info.value.notes)
+        assert "Offset 16" in notes and "allow_pointer_mismatch" not in notes, notes
+    theirs, why = spirv_link([user, lib], "--allow-pointer-mismatch")
+    assert theirs is None, why
