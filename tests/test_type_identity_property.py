@@ -32,14 +32,14 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import typegraph as tg
 from helpers import spirv_as, spirv_dis, spirv_val, tool
 from spvlink.binary import read, write
 from spvlink.errors import LinkError, TypeMismatch
-from spvlink.link import link
+from spvlink.link import LinkOptions, link
 
 # Deterministic in CI (the same examples every run), modest counts: each example is a few
 # spirv-as/spirv-val/spirv-link processes. SPVLINK_PROPERTY_EXAMPLES=500 (and
@@ -268,3 +268,29 @@ def _groups(keys: dict[str, object]) -> list[list[str]]:
     for tid, key in keys.items():
         by_key.setdefault(key, []).append(tid)
     return list(by_key.values())
+
+
+@SETTINGS
+@given(st.data())
+def test_allow_pointer_mismatch_accepts_only_valid_links(data: st.DataObject) -> None:
+    """With allow_pointer_mismatch, a changed decoration may be bridged by OpBitcast where
+    the addressing model allows it (kernel: CrossWorkgroup pointers under Physical64), or
+    refused; an accepted link always validates. (A StorageBuffer pointer is logical even
+    under PhysicalStorageBuffer64: no OpBitcast may take it.)"""
+    program = data.draw(tg.programs().filter(lambda p: bool(tg.decoration_sites(p.block))))
+    role, site, decoration = data.draw(mutations(program))
+    modules = assemble(program, (role, site))
+    # Only changes that leave the changed module valid on its own (a bigger Offset may
+    # overlap the next member; a buffer without Block is invalid for Vulkan only, which
+    # the unlinked module cannot be checked against).
+    assume(decoration != "Block")
+    assume(spirv_val(dict(modules)[f"{role}.spv"], program.env) is None)
+    try:
+        result = link([read(d, source=n) for n, d in modules],
+                      LinkOptions(allow_pointer_mismatch=True))
+    except LinkError:
+        return
+    assert result.module is not None
+    out = write(result.module)
+    problem = invalid(out, program.linked_envs)
+    assert problem is None, problem
