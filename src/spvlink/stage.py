@@ -128,11 +128,12 @@ class StageOptions(Options):
 
 
 def _link_fields() -> tuple[str, ...]:
-    """The LinkOptions fields a StageOptions takes flat (not the linker's dump hook, which
-    the stage sets itself)."""
+    """The LinkOptions fields a StageOptions takes flat (not the dump hook and the export
+    names, which the stage sets itself)."""
     from .link import LinkOptions
 
-    return tuple(name for name in LinkOptions.field_names() if name != "dump")
+    return tuple(name for name in LinkOptions.field_names()
+                 if name not in ("dump", "export_names"))
 
 
 class CompileResult:
@@ -610,7 +611,8 @@ def _link(mods: Sequence[InputModule], options: StageOptions, plan: _Plan,
     wants_dump = options.dump_post_merge is not None or options.dump_post_split is not None
     t0 = time.perf_counter()
     linked: LinkResult = link([im.module for im in mods],
-                              options.link.replace(dump=dump if wants_dump else None))
+                              options.link.replace(dump=dump if wants_dump else None,
+                                                   export_names=bool(options.disassemble_fn)))
     result.timings.extend(("link: " + n, t) for n, t in linked.timings)
     result.timings.append(("link", time.perf_counter() - t0))
     result.warnings.extend(linked.warnings)

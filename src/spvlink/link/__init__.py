@@ -64,6 +64,7 @@ class LinkOptions(Options):
     # Read by the stage only (`choices.strips_debug`): the linker strips nothing for it.
     debuginfo: bool = False
     time_passes: bool = False  # fill LinkResult.timings with each pass's time
+    export_names: bool = False  # fill LinkResult.export_names (30 ms at 1000 modules)
     verify: bool = False  # check the module's invariants after every pass (the tests do)
     # Called with ("post-merge" | "post-split" | "post-split:<file stem>", module) when set:
     # after merging, and for each output module when it is finished.
@@ -88,8 +89,8 @@ class LinkResult:
         self.module: Module | None = None  # single-module output
         self.modules: dict[str, Module] = {}  # entry name -> module
         self.stems: dict[str, str] = {}  # entry name -> file stem
-        # Per output module (None: the single one): function id -> the export name the
-        # linker resolved (the decorations are gone from the output).
+        # With `export_names`, per output module (None: the single one): function id ->
+        # the export name the linker resolved (the decorations are gone from the output).
         self.export_names: dict[str | None, dict[int, str]] = {}
         self.entry_points: list[str] = []  # in module order
         self.timings: list[tuple[str, float]] = [] if timings is None else timings
@@ -138,7 +139,8 @@ def _link(modules: Sequence[Module], options: LinkOptions, timer: StepTimer) -> 
         m = _verified(flatten_decoration_groups(_verified(m, options)), options)
     with timer("deduplicate"):
         m = _verified(deduplicate(m), options)
-    exported = exported_functions(m)  # for --disassemble-fn, before resolving removes them
+    # For --disassemble-fn: read before resolving removes the decorations.
+    exported = exported_functions(m) if options.export_names else {}
     with timer("resolve imports"):
         res = resolve(m, origin, create_library=options.create_library,
                       allow_partial_linkage=options.allow_partial_linkage,
