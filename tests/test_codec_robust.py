@@ -464,3 +464,52 @@ def test_plan_memo_shared_by_threads(monkeypatch: pytest.MonkeyPatch) -> None:
     memo = reader._MEMO
     assert all(memo.index[p] == k for k, p in enumerate(memo.plans))
     assert all(0 <= v < len(memo.plans) for v in memo.fixed.values())
+
+
+def test_every_float_pattern_prints_in_a_form_that_assembles_back() -> None:
+    """The disassembler trusts this for 16-, 32- and 64-bit floats (it prints raw words
+    only for bits above the width): every half, and special and random singles and
+    doubles (NaN payloads, infinities, denormals, signed zeros)."""
+    import random
+
+    from spvlink.text.literals import encode_float, format_float
+
+    assert all(encode_float(format_float(b, 16), 16) == [b] for b in range(1 << 16))
+    rng = random.Random(12)
+    singles = [0, 1 << 31, 0x7F800000, 0xFF800000, 0x7FC00000, 0x7F800001, 0xFFFFFFFF, 1,
+               0x807FFFFF, 0x00800000] + [rng.getrandbits(32) for _ in range(5000)]
+    assert all(encode_float(format_float(b, 32), 32) == [b] for b in singles)
+    doubles = [0, 1 << 63, 0x7FF0000000000000, 0x7FF8000000000001, (1 << 64) - 1, 1] + \
+        [rng.getrandbits(64) for _ in range(5000)]
+    assert all(encode_float(format_float(b, 64), 64) == [b & 0xFFFFFFFF, b >> 32]
+               for b in doubles)
+
+
+@pytest.mark.parametrize("literal, type_name", [
+    ("1" * 5000, "%i"),  # Python's int() refuses over 4300 decimal digits (ValueError)
+    ("1" * 5000, "%f"),
+    ("1e9999999", "%f"),  # 10**9999999 built exactly: never ended
+    ("0x1." + "f" * 100000 + "p-1", "%f"),
+])
+def test_literals_too_big_to_spell_refused(literal: str, type_name: str) -> None:
+    text = SHADER_HEAD + "%f = OpTypeFloat 32\n%i = OpTypeInt 32 0\n" + \
+        f"%c = OpConstant {type_name} {literal}\n"
+    with pytest.raises(AssemblyError) as info:
+        assemble(text)
+    assert info.value.line == 5
+
+
+@pytest.mark.parametrize("literal, words", [
+    ("1e-9999999", [0]), ("-1e-400", [0x80000000]), ("0x1p-999999999999", [0]),
+    ("0x1p+999999999999", [0x7F800000]), ("0.0e999999999", [0]), ("3.5e38", None),
+])
+def test_far_out_float_exponents_decided_without_the_exact_value(
+        literal: str, words: list[int] | None) -> None:
+    """Tiny values round to (signed) zero and huge decimal ones are out of range, as the
+    exact arithmetic would decide, without building 10**exponent."""
+    text = SHADER_HEAD + f"%f = OpTypeFloat 32\n%c = OpConstant %f {literal}\n"
+    if words is None:
+        with pytest.raises(AssemblyError, match="invalid 32-bit float"):
+            assemble(text)
+        return
+    assert assemble(text).inst_words(3)[3:] == words

@@ -97,12 +97,23 @@ _HEX_FLOAT_RE = re.compile(
 _DEC_FLOAT_RE = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?\Z")
 
 
+# Literals longer than this are refused: far more digits than any integer width or float
+# needs, far fewer than what turning them into numbers would cost.
+MAX_LITERAL_CHARS = 2000
+# Decimal exponents beyond this are out of every float format's range (a 64-bit float's
+# largest is about 1.8e308, its smallest denormal about 4.9e-324).
+_MAX_DECIMAL_EXPONENT = 400
+
+
 class LiteralError(ValueError):
     pass
 
 
 def parse_c_integer(text: str) -> tuple[int, bool]:
     """An integer in C's base-0 syntax; returns (value, written in hex)."""
+    if len(text) > MAX_LITERAL_CHARS:
+        raise LiteralError(f"integer literal of {len(text)} characters (at most "
+                           f"{MAX_LITERAL_CHARS})")
     if not _INT_RE.match(text):
         raise LiteralError(f"invalid integer literal: {text}")
     neg = text[0] == "-"
@@ -196,6 +207,8 @@ def _hex_float_bits(m: re.Match[str], width: int) -> int:
         return sign
     top = mant.bit_length() - 1
     e = exp + top  # value = 1.f * 2**e
+    if e < -bias - frac_bits - 1:
+        return sign  # below the smallest denormal: truncated to zero
     if e > bias:
         # Infinity, or a NaN keeping the fraction bits written (spirv-dis prints them so).
         frac = mant - (1 << top)
@@ -209,13 +222,27 @@ def encode_float(text: str, width: int) -> list[int]:
     if width not in FLOAT_FORMATS:
         raise LiteralError(f"unsupported {width}-bit float literals")
     m = _HEX_FLOAT_RE.match(text)
+    if m and len(text) > MAX_LITERAL_CHARS:
+        raise LiteralError(f"invalid {width}-bit float literal: {text[:40]}")
     if m:
         bits = _hex_float_bits(m, width)
     else:
-        if not _DEC_FLOAT_RE.match(text):
-            raise LiteralError(f"invalid {width}-bit float literal: {text}")
+        dm = _DEC_FLOAT_RE.match(text)
+        if not dm or len(text) > MAX_LITERAL_CHARS:
+            raise LiteralError(f"invalid {width}-bit float literal: {text[:40]}")
         neg = text.startswith("-")
-        value = Fraction(text.lstrip("+-"))
+        # Decide far-out exponents before building the exact value (10**exponent).
+        whole, _, fraction = dm.group(1).partition(".")
+        whole = whole.lstrip("0")
+        # The decimal magnitude: the value is below 10**magnitude and at least a tenth of it.
+        magnitude = (int(dm.group(2)[1:]) if dm.group(2) else 0) + (
+            len(whole) if whole else -(len(fraction) - len(fraction.lstrip("0"))))
+        if (whole or fraction.strip("0")) and magnitude > _MAX_DECIMAL_EXPONENT:
+            raise LiteralError(f"invalid {width}-bit float literal: {text[:40]}")
+        if not (whole or fraction.strip("0")) or magnitude < -_MAX_DECIMAL_EXPONENT:
+            value = Fraction(0)  # rounds to zero in every format
+        else:
+            value = Fraction(text.lstrip("+-"))
         try:
             if width == 16:
                 # spirv-as reads a 32-bit float, then narrows it towards zero.
