@@ -185,6 +185,25 @@ def test_parameter_decoration_difference_is_a_warning() -> None:
     assert theirs is not None, why
 
 
+def test_parameter_decoration_warning_on_the_command_line(tmp_path: Path) -> None:
+    """The CLI prints the warning as a `warning:` line on stderr and links (exit 0)."""
+    import sys
+
+    paths = []
+    for name, text in (("decl", SHADER_DECL), ("def", SHADER_DEF)):
+        p = tmp_path / f"{name}.spv"
+        p.write_bytes(spirv_as(text))
+        paths.append(str(p))
+    out = tmp_path / "out.spv"
+    r = subprocess.run([sys.executable, "-m", "spvlink", "link", "--create-library",
+                        "--target-env", "spv1.5", *paths, "-o", str(out)],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    warnings = [line for line in r.stderr.splitlines() if line.startswith("warning:")]
+    assert warnings and '"f"' in warnings[0], r.stderr
+    assert out.exists()
+
+
 DEFINES_H = """
 OpCapability Shader
 OpCapability Linkage
@@ -284,27 +303,34 @@ OpDecorate %get LinkageAttributes "get" Export
 OpReturnValue %p
 OpFunctionEnd
 """
-# Declared as uchar* get(uchar*), its result loaded as a uchar.
-CALLS_WITH_I8 = PHYSICAL + """
+def calls_with_i8(name: str, returns_pointer: bool) -> str:
+    """A kernel calling the import `name(uchar*)`, declared to return `uchar*` (its result
+    loaded as a uchar) or void."""
+    ret = "%pc" if returns_pointer else "%void"
+    kernel_type = "%kfn = OpTypeFunction %void %pc" if returns_pointer else ""
+    use = "%v = OpLoad %c %r\nOpStore %a %v" if returns_pointer else ""
+    return PHYSICAL + f"""
 OpEntryPoint Kernel %k "k"
-OpDecorate %get LinkageAttributes "get" Import
+OpDecorate %{name} LinkageAttributes "{name}" Import
 %void = OpTypeVoid
 %c = OpTypeInt 8 0
 %pc = OpTypePointer CrossWorkgroup %c
-%fn = OpTypeFunction %pc %pc
-%kfn = OpTypeFunction %void %pc
-%get = OpFunction %pc None %fn
+%fn = OpTypeFunction {ret} %pc
+{kernel_type}
+%{name} = OpFunction {ret} None %fn
 %q = OpFunctionParameter %pc
 OpFunctionEnd
-%k = OpFunction %void None %kfn
+%k = OpFunction %void None {"%kfn" if returns_pointer else "%fn"}
 %a = OpFunctionParameter %pc
 %l = OpLabel
-%r = OpFunctionCall %pc %get %a
-%v = OpLoad %c %r
-OpStore %a %v
+%r = OpFunctionCall {ret} %{name} %a
+{use}
 OpReturn
 OpFunctionEnd
 """
+
+
+CALLS_WITH_I8 = calls_with_i8("get", returns_pointer=True)
 EXPORTS_FLOAT = PHYSICAL + """
 OpDecorate %g LinkageAttributes "g" Export
 %f = OpTypeFloat 32
@@ -470,23 +496,7 @@ OpFunctionEnd
 """
 
 
-CALLS_F_WITH_I8 = PHYSICAL + """
-OpEntryPoint Kernel %k "k"
-OpDecorate %f LinkageAttributes "f" Import
-%void = OpTypeVoid
-%c = OpTypeInt 8 0
-%pc = OpTypePointer CrossWorkgroup %c
-%fn = OpTypeFunction %void %pc
-%f = OpFunction %void None %fn
-%q = OpFunctionParameter %pc
-OpFunctionEnd
-%k = OpFunction %void None %fn
-%a = OpFunctionParameter %pc
-%l = OpLabel
-%r = OpFunctionCall %void %f %a
-OpReturn
-OpFunctionEnd
-"""
+CALLS_F_WITH_I8 = calls_with_i8("f", returns_pointer=False)
 TAKES_FLOAT = takes_pointer_to("%t = OpTypeFloat 32")
 TAKES_UINT = takes_pointer_to("%t = OpTypeInt 32 0")
 TAKES_UCHAR = takes_pointer_to("%t = OpTypeInt 8 0")
