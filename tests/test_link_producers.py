@@ -155,10 +155,9 @@ def test_clcpp_template_instantiations_merge(build: Callable[[str, str], Path]) 
     for mangled in ("_Z2sqIfET_S0_", "_Z2sqIiET_S0_", "_Z5twicef"):
         assert names.count(mangled) == 1, names
     assert sorted(names) == sorted(set(names)), names
-    # Merged silently (no warning names them).
-    merged = ("_Z2sqIfET_S0_", "_Z2sqIiET_S0_", "_Z5twicef")
-    assert not [w for w in r.warnings if any(n in w.message for n in merged)], \
-        [w.message for w in r.warnings]
+    # Merged silently; the imports' None against the definitions' DontInline is an
+    # inlining hint, silent too.
+    assert r.warnings == [], [w.message for w in r.warnings]
     out = paths[0].parent / "clcpp-linked.spv"
     out.write_bytes(write(r.module))
     run(["llvm-spirv-14", "-r", str(out), "-o", str(out.with_suffix(".bc"))])
