@@ -2,12 +2,13 @@
 
 The passes are written for structurally sound modules: deduplication's fixpoint needs each
 result id defined once (one id defined twice made it loop forever), the symbol tables read
-a function's parameters up to its `OpFunctionEnd`, and every table indexed by id needs ids
-below the bound. The reader checks the encoding of each instruction; these are the
-module-wide facts on top of it, as spirv-val states them ("ID %N has already been
-defined", "Missing OpFunctionEnd at end of module.", "Function inside function",
-"OpFunctionEnd without corresponding OpFunction"). One pass of numpy per module, no loop
-per instruction.
+a function's parameters up to its `OpFunctionEnd`, and tables indexed by id need result
+ids between 1 and the bound - 1. The reader checks the encoding of each instruction (and
+every id against the bound); these are the module-wide facts on top of it, as spirv-val
+states them ("ID %N has already been defined", "Missing OpFunctionEnd at end of module.",
+"Function inside function", "OpFunctionEnd without corresponding OpFunction"). A few
+numpy passes over all inputs at once, no loop per instruction: about 5% of a link of
+1,000 small modules, 2-3% of one of a few big ones (CPU time).
 """
 
 from __future__ import annotations
@@ -46,7 +47,6 @@ def _first_problem(mods: list[Module]) -> tuple[Module, str] | None:
     import numpy as np
 
     n_inst = np.array([len(m) for m in mods], dtype=np.int64)
-    n_ids = np.array([m.id_pos.size for m in mods], dtype=np.int64)
     inst_base = np.concatenate([[0], np.cumsum(n_inst)])
     words, word_base = _shared_words(mods, np)
     opcodes = _cat([m.opcodes for m in mods], np)
@@ -56,33 +56,26 @@ def _first_problem(mods: list[Module]) -> tuple[Module, str] | None:
     inst_module = np.repeat(np.arange(len(mods)), n_inst)
     problems: dict[int, str] = {}  # module -> its first problem
 
-    # Every id operand between 1 and its module's bound - 1: each module's largest
-    # (id - 1), with 0 wrapping to 2^32 - 1, below its bound - 1.
+    # Every result id between 1 and its module's bound - 1. (Operand ids need no check
+    # here: the reader and `Module.from_instructions` hold them below the bound, and merge
+    # shifts each input by the ids it uses, so a use past the bound indexes nothing.)
     bounds = np.array([m.bound for m in mods], dtype=np.int64)
-    has_ids = np.flatnonzero(n_ids)
-    if has_ids.size:
-        id_pos = _cat([m.id_pos for m in mods], np)
-        if len(mods) > 1:
-            id_pos = id_pos + np.repeat(word_base, n_ids)
-        below = words[id_pos] - np.uint32(1)
-        high = np.maximum.reduceat(below, (np.cumsum(n_ids) - n_ids)[has_ids])
-        bad_module = has_ids[high.astype(np.int64) >= bounds[has_ids] - 1]
-        if bad_module.size:
-            k = int(bad_module[0])
-            m = mods[k]
-            local = m.words[m.id_pos]
-            j = int(np.argmax((local == 0) | (local >= m.bound)))
-            problems[k] = (f"instruction {int(m.id_inst[j])} uses id {int(local[j])}, which "
-                           f"is not between 1 and the bound {m.bound} - 1")
+    offset = opcode_facts().result_offset[opcodes]
+    defining = np.flatnonzero(offset)
+    rid = words[starts[defining] + offset[defining]].astype(np.int64)
+    def_module = inst_module[defining]
+    outside = np.flatnonzero((rid == 0) | (rid >= bounds[def_module]))
+    if outside.size:
+        j = int(outside[0])
+        k = int(def_module[j])
+        problems[k] = (f"instruction {int(defining[j] - inst_base[k])} defines id "
+                       f"{int(rid[j])}, which is not between 1 and the bound "
+                       f"{mods[k].bound} - 1")
 
     # Each result id defined once per module: count each (module, id) once the ids are
     # known to be below their bounds and the bounds are modest; else sort the pairs.
     # Only the first problem of each check is described: the lists are in module order,
     # and the earliest module's problem is the one reported.
-    offset = opcode_facts().result_offset[opcodes]
-    defining = np.flatnonzero(offset)
-    rid = words[starts[defining] + offset[defining]].astype(np.int64)
-    def_module = inst_module[defining]
     id_base = np.cumsum(bounds) - bounds
     if not problems and id_base[-1] + bounds[-1] <= 4 * words.size + 1024:
         key = rid + id_base[def_module]
