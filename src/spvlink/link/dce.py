@@ -9,8 +9,8 @@ vectorised frontier walk.
 Roots: the kept entry points, plus the caller's extra roots (exports in library mode,
 unresolved imports in partial mode), plus, with `preserve_bindings`, every global variable
 decorated with DescriptorSet or Binding (what spirv-opt's `--preserve-bindings` keeps:
-"Ensure that the optimizer preserves all bindings declared within the module"). Names, decorations and execution modes live only
-while their target lives. Global debug-info instructions are weak: they never keep a
+"Ensure that the optimizer preserves all bindings declared within the module"). Names,
+decorations and execution modes live only while their target lives. Global debug-info instructions are weak: they never keep a
 function or variable alive, and go when one they name is dead. Unused pure instructions
 inside live functions are removed too.
 
@@ -38,48 +38,67 @@ def live_instructions(m: Module, *, extra_roots: Iterable[int] = (),
                       preserve_bindings: bool = False) -> np.ndarray:
     """The keep-mask of dead-code elimination: what some root reaches. `entry_points`
     selects which OpEntryPoint instructions (by index) are roots; by default all of them.
+
+    Phases: the slot graph; the roots and what they reach; ids that OpDecorateId keeps;
+    the weak debug instructions; the keep-mask; unused pure instructions; names and
+    decorations after their targets.
     """
-    n = len(m)
-    fns = functions(m)
-    sections = m.sections
-    is_fn_inst = fns.owner >= 0
-    slot = np.arange(n, dtype=np.int64)
-    slot[is_fn_inst] = fns.first[fns.owner[is_fn_inst]]
+    g = _SlotGraph(m)
+    eps = m.indices(Section.ENTRY_POINT)
+    kept_eps = eps if entry_points is None else np.asarray(sorted(entry_points), dtype=np.int64)
+    mode_keep = _visit_roots(m, g, kept_eps, extra_roots, preserve_bindings)
+    _visit_decorate_id_operands(m, g)
+    _visit_weak_debug_info(m, g)
+    keep = _keep_mask(m, g, kept_eps, mode_keep)
+    if remove_pure:
+        keep = _remove_unused_pure(m, keep, g.is_fn_inst)
+    return _follow_targets(m, keep)
 
-    # Which slot defines each id.
-    rid = m.result_ids
-    def_slot = np.full(m.bound, -1, dtype=np.int64)
-    has = rid > 0
-    def_slot[rid[has]] = slot[has]
 
-    # Weak instructions: global non-semantic OpExtInst (debug info).
-    glob = sections == int(Section.GLOBAL)
-    weak = glob & is_in(m.opcodes, list(EXT_INST_OPCODES))
+class _SlotGraph:
+    """The id graph between slots, and which slots are alive so far.
 
-    # Edges from every id word to the slot defining it. A result id, and any use inside
-    # one function, points at its own slot: no edge. Edges out of instructions nothing
-    # can reach (names, decorations, entry points) are harmless; those out of weak ones
-    # are dropped. Id positions are in word order, so the edges come grouped by slot.
-    edge_src = slot[m.id_inst]
-    edge_dst = def_slot[m.words[m.id_pos]]
-    ok = (edge_dst >= 0) & (edge_dst != edge_src)
-    if weak.any():
-        ok &= ~weak[m.id_inst]
-    edge_src, edge_dst = edge_src[ok], edge_dst[ok]
-    indptr = np.concatenate([[0], np.cumsum(np.bincount(edge_src, minlength=n))])
+    Edges from every id word to the slot defining it. A result id, and any use inside
+    one function, points at its own slot: no edge. Edges out of instructions nothing
+    can reach (names, decorations, entry points) are harmless; those out of weak ones
+    are dropped. Id positions are in word order, so the edges come grouped by slot."""
 
-    alive = np.zeros(n, dtype=bool)
+    def __init__(self, m: Module) -> None:
+        n = len(m)
+        fns = functions(m)
+        self.is_fn_inst = fns.owner >= 0
+        self.slot = slot = np.arange(n, dtype=np.int64)
+        slot[self.is_fn_inst] = fns.first[fns.owner[self.is_fn_inst]]
+        # Which slot defines each id.
+        rid = m.result_ids
+        self.def_slot = np.full(m.bound, -1, dtype=np.int64)
+        has = rid > 0
+        self.def_slot[rid[has]] = slot[has]
+        # Weak instructions: global non-semantic OpExtInst (debug info).
+        self.glob = m.sections == int(Section.GLOBAL)
+        self.weak = self.glob & is_in(m.opcodes, list(EXT_INST_OPCODES))
 
-    # The call graph can be as deep as the input is long (a chain of modules), so it is
-    # walked in Python; everything else is shallow and expands a whole frontier at once.
-    is_fn_slot = np.zeros(n, dtype=bool)
-    is_fn_slot[fns.first] = True
-    calls = is_fn_slot[edge_src] & is_fn_slot[edge_dst]
-    callees: dict[int, list[int]] = {}
-    for a, b in zip(edge_src[calls].tolist(), edge_dst[calls].tolist(), strict=True):
-        callees.setdefault(a, []).append(b)
+        edge_src = slot[m.id_inst]
+        edge_dst = self.def_slot[m.words[m.id_pos]]
+        ok = (edge_dst >= 0) & (edge_dst != edge_src)
+        if self.weak.any():
+            ok &= ~self.weak[m.id_inst]
+        edge_src, self.edge_dst = edge_src[ok], edge_dst[ok]
+        self.indptr = np.concatenate([[0], np.cumsum(np.bincount(edge_src, minlength=n))])
+        self.alive = np.zeros(n, dtype=bool)
 
-    def visit(seeds: np.ndarray) -> None:
+        # The call graph can be as deep as the input is long (a chain of modules), so it is
+        # walked in Python; everything else is shallow and expands a whole frontier at once.
+        self.is_fn_slot = np.zeros(n, dtype=bool)
+        self.is_fn_slot[fns.first] = True
+        calls = self.is_fn_slot[edge_src] & self.is_fn_slot[self.edge_dst]
+        self.callees: dict[int, list[int]] = {}
+        for a, b in zip(edge_src[calls].tolist(), self.edge_dst[calls].tolist(), strict=True):
+            self.callees.setdefault(a, []).append(b)
+
+    def visit(self, seeds: np.ndarray) -> None:
+        """Mark alive every slot the `seeds` slots reach (negative seeds: none)."""
+        alive, is_fn_slot, callees = self.alive, self.is_fn_slot, self.callees
         frontier = unique(seeds[(seeds >= 0) & ~alive[seeds]])
         while frontier.size:
             stack = frontier[is_fn_slot[frontier]].tolist()
@@ -94,103 +113,120 @@ def live_instructions(m: Module, *, extra_roots: Iterable[int] = (),
             plain = frontier[~is_fn_slot[frontier]]
             alive[plain] = True
             new = np.concatenate([plain, np.asarray(reached, dtype=np.int64)])
-            lo, hi = indptr[new], indptr[new + 1]
+            lo, hi = self.indptr[new], self.indptr[new + 1]
             cnt = hi - lo
             total = int(cnt.sum())
             if not total:
                 break
             first = np.cumsum(cnt) - cnt
             idx = np.repeat(lo - first, cnt) + np.arange(total, dtype=np.int64)
-            nxt = edge_dst[idx]
+            nxt = self.edge_dst[idx]
             frontier = unique(nxt[~alive[nxt]])
 
-    # Roots.
-    eps = m.indices(Section.ENTRY_POINT)
-    kept_eps = eps if entry_points is None else np.asarray(sorted(entry_points), dtype=np.int64)
+
+def _visit_roots(m: Module, g: _SlotGraph, kept_eps: np.ndarray, extra_roots: Iterable[int],
+                 preserve_bindings: bool) -> np.ndarray:
+    """Visit the kept entry points' functions, the extra roots, the binding variables
+    (`preserve_bindings`) and the operands of the kept entry points' execution modes;
+    the keep-mask of those execution modes."""
     root_ids = [int(m.words[m.starts[i] + 2]) for i in kept_eps.tolist()]
     root_ids.extend(extra_roots)
     if preserve_bindings:
         root_ids.extend(binding_variables(m))
     ep_funcs = set(root_ids[: kept_eps.size])
-    modes = m.indices(Section.EXECUTION_MODE)
-    mode_keep = np.zeros(n, dtype=bool)
-    for i in modes.tolist():
+    mode_keep = np.zeros(len(m), dtype=bool)
+    for i in m.indices(Section.EXECUTION_MODE).tolist():
         if int(m.words[m.starts[i] + 1]) in ep_funcs:
             mode_keep[i] = True
             s = int(m.starts[i])
             lo, hi = np.searchsorted(m.id_pos, [s, s + int(m.sizes[i])])
             root_ids.extend(int(x) for x in m.words[m.id_pos[lo + 1:hi]])
-    visit(def_slot[np.asarray(root_ids, dtype=np.int64)] if root_ids else np.zeros(0, np.int64))
+    g.visit(g.def_slot[np.asarray(root_ids, dtype=np.int64)] if root_ids
+            else np.zeros(0, np.int64))
+    return mode_keep
 
-    # Decorations that take ids (OpDecorateId) keep those ids alive while their target is.
+
+def _visit_decorate_id_operands(m: Module, g: _SlotGraph) -> None:
+    """Decorations that take ids (OpDecorateId) keep those ids alive while their target is."""
     deco_id_idx = m.indices_of(Op.DecorateId)
-    if deco_id_idx.size:
-        changed = True
-        while changed:
-            changed = False
-            for i in deco_id_idx.tolist():
-                ws = m.inst_words(i)
-                t = def_slot[ws[1]]
-                if t >= 0 and alive[t]:
-                    extra = def_slot[np.asarray(ws[3:], dtype=np.int64)]
-                    extra = extra[extra >= 0]
-                    extra = extra[~alive[extra]] if extra.size else extra
-                    if extra.size:
-                        visit(extra)
-                        changed = True
+    changed = bool(deco_id_idx.size)
+    while changed:
+        changed = False
+        for i in deco_id_idx.tolist():
+            ws = m.inst_words(i)
+            t = g.def_slot[ws[1]]
+            if t >= 0 and g.alive[t]:
+                extra = g.def_slot[np.asarray(ws[3:], dtype=np.int64)]
+                extra = extra[extra >= 0]
+                extra = extra[~g.alive[extra]] if extra.size else extra
+                if extra.size:
+                    g.visit(extra)
+                    changed = True
 
-    # Weak debug instructions: alive unless they name something dead.
-    weak_idx = np.flatnonzero(weak)
-    if weak_idx.size:
-        is_entity = is_in(m.opcodes, [Op.Function, Op.Variable])
-        weak_alive_ids: set[int] = set()
-        seeds: list[int] = []
-        for i in weak_idx.tolist():
-            s = int(m.starts[i])
-            lo, hi = np.searchsorted(m.id_pos, [s, s + int(m.sizes[i])])
-            refs = m.words[m.id_pos[lo:hi]].tolist()
-            ok_all = True
-            for r in refs[2:]:  # skip result type and result id
-                d = int(def_slot[r]) if r < m.bound else -1
-                if d < 0:
-                    continue
-                if weak[d]:
-                    if r not in weak_alive_ids:
-                        ok_all = False
-                        break
-                elif is_entity[d] and not alive[d]:
+
+def _visit_weak_debug_info(m: Module, g: _SlotGraph) -> None:
+    """Weak debug instructions: alive unless they name something dead; what a live one
+    names (its type, other operands) is then visited."""
+    weak_idx = np.flatnonzero(g.weak)
+    if not weak_idx.size:
+        return
+    weak, def_slot, alive = g.weak, g.def_slot, g.alive
+    is_entity = is_in(m.opcodes, [Op.Function, Op.Variable])
+    weak_alive_ids: set[int] = set()
+    seeds: list[int] = []
+    for i in weak_idx.tolist():
+        s = int(m.starts[i])
+        lo, hi = np.searchsorted(m.id_pos, [s, s + int(m.sizes[i])])
+        refs = m.words[m.id_pos[lo:hi]].tolist()
+        ok_all = True
+        for r in refs[2:]:  # skip result type and result id
+            d = int(def_slot[r]) if r < m.bound else -1
+            if d < 0:
+                continue
+            if weak[d]:
+                if r not in weak_alive_ids:
                     ok_all = False
                     break
-            if ok_all:
-                weak_alive_ids.add(int(rid[i]))
-                alive[i] = True
-                seeds.extend(int(def_slot[r]) for r in refs[:1] + refs[2:]
-                             if r < m.bound and def_slot[r] >= 0 and not weak[def_slot[r]])
-        if seeds:
-            visit(np.asarray(seeds, dtype=np.int64))
+            elif is_entity[d] and not alive[d]:
+                ok_all = False
+                break
+        if ok_all:
+            weak_alive_ids.add(int(m.result_ids[i]))
+            alive[i] = True
+            seeds.extend(int(def_slot[r]) for r in refs[:1] + refs[2:]
+                         if r < m.bound and def_slot[r] >= 0 and not weak[def_slot[r]])
+    if seeds:
+        g.visit(np.asarray(seeds, dtype=np.int64))
 
-    keep = np.zeros(n, dtype=bool)
-    keep[glob | is_fn_inst] = alive[slot[glob | is_fn_inst]]
+
+def _keep_mask(m: Module, g: _SlotGraph, kept_eps: np.ndarray,
+               mode_keep: np.ndarray) -> np.ndarray:
+    """Instructions of alive slots, and the module-level ones that always stay."""
+    glob, rid, sections = g.glob, m.result_ids, m.sections
+    keep = np.zeros(len(m), dtype=bool)
+    code = glob | g.is_fn_inst
+    keep[code] = g.alive[g.slot[code]]
     # Global instructions without a result (OpLine, OpNoLine) stay; a forward pointer
     # declaration stays while its pointer type does.
-    no_result = glob & (rid == 0)
-    keep[no_result] = True
+    keep[glob & (rid == 0)] = True
     fwd = np.flatnonzero(glob & (m.opcodes == Op.TypeForwardPointer))
     if fwd.size:
         ptr = m.words[m.starts[fwd] + 1].astype(np.int64)
-        keep[fwd] = alive[def_slot[ptr]] & (def_slot[ptr] >= 0)
+        keep[fwd] = g.alive[g.def_slot[ptr]] & (g.def_slot[ptr] >= 0)
     for sec in (Section.CAPABILITY, Section.EXTENSION, Section.EXT_INST_IMPORT,
                 Section.MEMORY_MODEL, Section.DEBUG_STRING, Section.DEBUG_MODULE_PROCESSED):
         keep[sections == int(sec)] = True
     keep[kept_eps] = True
     keep |= mode_keep
+    return keep
 
-    if remove_pure:
-        keep = _remove_unused_pure(m, keep, is_fn_inst)
 
-    # Ids that survive; names and decorations follow their target.
+def _follow_targets(m: Module, keep: np.ndarray) -> np.ndarray:
+    """Names and decorations stay while their target does; an OpExtInstImport while some
+    kept instruction uses it."""
+    rid, sections = m.result_ids, m.sections
     alive_id = np.zeros(m.bound, dtype=bool)
-    alive_id[rid[keep & has]] = True
+    alive_id[rid[keep & (rid > 0)]] = True
     for sec in (Section.DEBUG_NAME, Section.ANNOTATION):
         idx = np.flatnonzero(sections == int(sec))
         if idx.size:
