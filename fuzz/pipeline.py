@@ -249,7 +249,7 @@ def _cli_memory(size: int) -> None:
 
 
 # What a fresh `python -m spvlink` maps before reading its input (numpy, the grammar).
-CLI_BASE = 1 << 30
+CLI_BASE = 4 << 30
 
 
 def check_output(b: bytes) -> None:

@@ -21,7 +21,7 @@ import time
 from dataclasses import asdict
 from typing import Any
 
-MEMORY_BASE = 256 << 20
+MEMORY_BASE = 64 << 20
 MEMORY_PER_BYTE = 400
 TIME_BASE = 10.0
 TIME_PER_KB = 0.05
