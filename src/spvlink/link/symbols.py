@@ -45,7 +45,7 @@ from ..ir.facts import Functions, decoration_key, decorations, functions, global
 from ..ir.layout import Word
 from ..ir.module import is_in
 from ..ir.types import describe_decorations, describe_type, first_difference
-from ..spec import AddressingModel, Capability, FunctionControl, LinkageType, Op
+from ..spec import AddressingModel, Capability, FunctionControl, LinkageType, Op, StorageClass
 
 LINKONCE_EXTENSION = "SPV_KHR_linkonce_odr"
 
@@ -120,7 +120,8 @@ class _Resolver:
         self.casts: list[tuple[Symbol, Symbol]] = []  # (import, definition) bound through casts
         self.cast_pairs: set[tuple[int, int]] = set()  # (import id, definition id) of casts
         self.import_types: dict[int, int] = {}  # import id -> its own type, for the casts
-        self.physical = allow_pointer_mismatch and _physical_addressing(m)
+        # The storage classes an OpBitcast may bridge (None: all), when asked to.
+        self.physical = _physical_storage(m) if allow_pointer_mismatch else frozenset()
         self.symbols = self._collect()
         self.exports: dict[str, list[Symbol]] = {}
         self.linkonce: dict[str, list[Symbol]] = {}
@@ -249,9 +250,10 @@ class _Resolver:
                 notes=[f"imported by {self.origin(imp.target)}"]
                 + [f"defined by {self.origin(c.target)}" for c in same]))
             return None
-        if self.physical:
+        if self.physical is None or self.physical:
             close = [c for c in candidates if c.is_function == imp.is_function
-                     and _differ_in_pointees(self.m, self.defs, t, self.type_of(c))]
+                     and _differ_in_pointees(self.m, self.defs, t, self.type_of(c),
+                                             self.physical)]
             if len(close) == 1:
                 self.casts.append((imp, close[0]))
                 self.cast_pairs.add((imp.target, close[0].target))
@@ -290,7 +292,8 @@ class _Resolver:
                 notes.append(f"{diff.path}: {diff.left} in {fi}, {diff.right} in {fe}")
             elif diff is not None and diff.left != describe_type(self.m, ti, self.defs):
                 notes.append(f"{diff.left} in {fi}, {diff.right} in {fe}")
-            if _physical_addressing(self.m) and _differ_in_pointees(self.m, self.defs, ti, te):
+            if _physical_storage(self.m) != frozenset() and _differ_in_pointees(
+                    self.m, self.defs, ti, te, _physical_storage(self.m)):
                 notes.append("they differ only in pointee types: allow_pointer_mismatch=True "
                              "binds them, with OpBitcast where the types meet")
             self.problems.append(TypeMismatch(f"type mismatch for symbol \"{imp.name}\"",
@@ -442,14 +445,25 @@ def _parameters(m: Module, fns: Functions) -> list[list[int]]:
     return [flat[a:b] for a, b in zip(cut[:-1].tolist(), cut[1:].tolist(), strict=True)]
 
 
-def _physical_addressing(m: Module) -> bool:
+def _physical_storage(m: Module) -> frozenset[int] | None:
+    """The storage classes whose pointers are physical (an OpBitcast may change their
+    pointee): every one under Physical32/64, only PhysicalStorageBuffer under
+    PhysicalStorageBuffer64 (a StorageBuffer pointer stays logical); empty under Logical.
+    None stands for every storage class."""
     mm = m.indices_of(Op.MemoryModel)
-    return bool(mm.size) and int(m.operand(mm[0], Word.ADDRESSING_MODEL)) != AddressingModel.Logical
+    model = int(m.operand(mm[0], Word.ADDRESSING_MODEL)) if mm.size else AddressingModel.Logical
+    if model in (AddressingModel.Physical32, AddressingModel.Physical64):
+        return None
+    if model == AddressingModel.PhysicalStorageBuffer64:
+        return frozenset({StorageClass.PhysicalStorageBuffer})
+    return frozenset()
 
 
-def _differ_in_pointees(m: Module, defs: dict[int, int], a: int, b: int) -> bool:
-    """Function or pointer types that are the same but where pointers point at
-    different types (same storage class)."""
+def _differ_in_pointees(m: Module, defs: dict[int, int], a: int, b: int,
+                        physical: frozenset[int] | None) -> bool:
+    """Function or pointer types that are the same but where physical pointers (of the
+    `physical` storage classes; None: all) point at different types, in the same
+    storage class."""
     if a == b:
         return True
     ia, ib = defs.get(a), defs.get(b)
@@ -460,10 +474,10 @@ def _differ_in_pointees(m: Module, defs: dict[int, int], a: int, b: int) -> bool
         return False
     op = opcode_of(wa[0])
     if op == Op.TypePointer:
-        return wa[2] == wb[2]
+        return wa[2] == wb[2] and (physical is None or wa[2] in physical)
     if op == Op.TypeFunction:
-        return all(_differ_in_pointees(m, defs, x, y) for x, y in zip(wa[2:], wb[2:],
-                                                                       strict=True))
+        return all(_differ_in_pointees(m, defs, x, y, physical)
+                   for x, y in zip(wa[2:], wb[2:], strict=True))
     return False
 
 
