@@ -152,7 +152,10 @@ def exported_functions(m: Module, known: dict[int, str] | None = None) -> dict[i
 
 def flatten_decoration_groups(m: Module) -> Module:
     """Replace OpDecorationGroup/OpGroupDecorate/OpGroupMemberDecorate by the direct
-    decorations they stand for, so every later pass sees one decoration per target."""
+    decorations they stand for, so every later pass sees one decoration per target.
+
+    Needs: a merged module (group ids unique). Guarantees: no decoration group, and every
+    decoration names its target directly (dedup, DCE and the symbol rules rely on it)."""
     groups = m.indices_of(Op.DecorationGroup)
     if not groups.size:
         return m
