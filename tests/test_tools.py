@@ -307,3 +307,34 @@ def test_optimizer_passes() -> None:
     help_text = run_tool("spirv-opt", ["--help"]).stdout.decode()
     for flag in optimizer_passes("s", strip=True) + optimizer_passes("3", strip=True):
         assert re.search(rf"^\s+{re.escape(flag)}\b", help_text, re.M), flag
+
+
+# A Uniform block whose float array has ArrayStride 4: std140 wants 16, so it is valid only
+# with --uniform-buffer-standard-layout, which spirv-opt's command line cannot forward.
+UBSL = SCALAR_LAYOUT.replace("OpMemberDecorate %S 1 Offset 4", """OpMemberDecorate %S 1 Offset 16
+OpDecorate %arr ArrayStride 4""").replace("%v4 = OpTypeVector %float 4", """%uint = OpTypeInt 32 0
+%uint_4 = OpConstant %uint 4
+%arr = OpTypeArray %float %uint_4""").replace("%S = OpTypeStruct %float %v4",
+                                              "%S = OpTypeStruct %float %arr").replace(
+    "StorageBuffer", "Uniform")
+
+
+def test_optimize_takes_the_validator_options(tmp_path: Path) -> None:
+    """link.rs hands its ValidatorOptions to the optimiser (`validator_options:
+    Some(val_options.clone())`): forwarded as flags where spirv-opt has them, else checked
+    in-process first and spirv-opt told --skip-validation."""
+    for text, options in ((SCALAR_LAYOUT, ValidatorOptions(scalar_block_layout=True)),
+                          (UBSL, ValidatorOptions(uniform_buffer_standard_layout=True))):
+        binary = assemble(tmp_path, text, "spv1.5").read_bytes()
+        with pytest.raises(ToolError, match="spirv-opt failed"):
+            optimize(binary, ["-O"], target_env="vulkan1.2")
+        out = optimize(binary, ["-O"], target_env="vulkan1.2", validator=options)
+        validate(out, "vulkan1.2", options)
+        with pytest.raises(ValidationError):
+            validate(out, "vulkan1.2")
+    assert ValidatorOptions(uniform_buffer_standard_layout=True).spirv_opt_flags() is None
+    # Options spirv-opt cannot forward, without the one this module needs: the in-process
+    # check refuses it, as spirv-opt's own would.
+    with pytest.raises(ValidationError):
+        optimize(assemble(tmp_path, UBSL, "spv1.5").read_bytes(), ["-O"],
+                 target_env="vulkan1.2", validator=ValidatorOptions(allow_localsizeid=True))
