@@ -402,3 +402,34 @@ def test_cli_pointer_mismatch_flag_and_warnings(tmp_path, capsys) -> None:  # ty
     err = capsys.readouterr().err
     assert 'warning: function control of symbol "f" differs between declaration and ' \
            "definition; the definition's is used\n  = note: imported by " in err
+
+
+SPEC_LENGTH = """
+OpCapability Shader
+OpCapability Linkage
+OpMemoryModel Logical GLSL450
+OpDecorate %v LinkageAttributes "v" {linkage}
+OpDecorate %n SpecId 7
+%f = OpTypeFloat 32
+%u = OpTypeInt 32 0
+%n = OpSpecConstant %u {default}
+%a = OpTypeArray %f %n
+%p = OpTypePointer Private %a
+%v = OpVariable %p Private
+"""
+
+
+def test_spec_constant_lengths_are_named_with_their_defaults() -> None:
+    """An array sized by a spec constant is the same type only with the same spec constant
+    (SpecId and default); the message says which defaults differ."""
+    same = link_asm(SPEC_LENGTH.format(linkage="Import", default=3),
+                    SPEC_LENGTH.format(linkage="Export", default=3), create_library=True)
+    assert dis(same.module).count("OpTypeArray") == 1  # type: ignore[arg-type]
+    with pytest.raises(TypeMismatch) as info:
+        link_asm(SPEC_LENGTH.format(linkage="Import", default=3),
+                 SPEC_LENGTH.format(linkage="Export", default=4), create_library=True)
+    assert info.value.notes == [
+        "imported by m0.spv: pointer(Private, float[spec 3 (SpecId 7)])",
+        "defined by m1.spv: pointer(Private, float[spec 4 (SpecId 7)])",
+        "pointee, length: spec 3 (SpecId 7) in m0.spv, spec 4 (SpecId 7) in m1.spv",
+    ]

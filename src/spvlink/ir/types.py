@@ -25,7 +25,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .._words import opcode_of
-from ..spec import Op
+from ..spec import Decoration, Op
 from .facts import Decorations, decorations, global_defs
 from .layout import CONSTANT_OPCODES, TYPE_OPCODES, Section, Word
 from .module import Module, opcode_facts, unique
@@ -284,15 +284,29 @@ def describe_type(m: Module, type_id: int, defs: dict[int, int] | None = None,
 
 
 def _constant_text(m: Module, cid: int, defs: dict[int, int]) -> str:
+    """An integer constant's value; a spec constant as `spec <default>` (with its SpecId
+    where it has one) or `spec <operation>`; anything else by its id."""
     i = defs.get(cid)
     if i is None:
         return f"%{cid}"
     ws = m.inst_words(i)
-    if opcode_of(ws[0]) == Op.Constant and len(ws) == 4:
-        return str(ws[3])
-    if opcode_of(ws[0]) == Op.Constant and len(ws) == 5:
-        return str(ws[3] | (ws[4] << 32))
+    op = opcode_of(ws[0])
+    value = str(ws[3] | (ws[4] << 32 if len(ws) == 5 else 0)) if len(ws) in (4, 5) else None
+    if op == Op.Constant and value is not None:
+        return value
+    if op == Op.SpecConstant and value is not None:
+        spec_id = [d[3] for d in _own_decorations(m, cid)
+                   if opcode_of(d[0]) == Op.Decorate and d[2] == Decoration.SpecId and len(d) > 3]
+        return f"spec {value}" + (f" (SpecId {spec_id[0]})" if spec_id else "")
+    if op == Op.SpecConstantOp and len(ws) > 3:
+        from ..grammar import grammar
+
+        return f"spec {grammar().opname(ws[3]).removeprefix('Op')}(...)"
     return f"%{cid}"
+
+
+def _own_decorations(m: Module, target: int) -> list[list[int]]:
+    return [m.inst_words(i) for i in decorations(m, linkage=False).by_target.get(target, [])]
 
 
 def describe_decorations(rows: tuple[tuple[int, ...], ...]) -> str:
@@ -329,6 +343,12 @@ def first_difference(m: Module, a: int, b: int) -> Difference | None:
     decos = decorations(m, linkage=False)
     seen: set[tuple[int, int]] = set()
 
+    def describe(t: int) -> str:
+        i = defs.get(t)
+        if i is not None and int(m.opcodes[i]) in CLASSIFIED_CONSTANTS | {Op.SpecConstantOp}:
+            return _constant_text(m, t, defs)
+        return describe_type(m, t, defs)
+
     def own_decorations(t: int) -> tuple[tuple[int, ...], ...]:
         return decoration_set(m, decos.by_target.get(t, []))
 
@@ -341,7 +361,7 @@ def first_difference(m: Module, a: int, b: int) -> Difference | None:
             return Difference(path, f"%{x}", f"%{y}")
         wx, wy = m.inst_words(ix), m.inst_words(iy)
         if wx[0] != wy[0]:
-            return Difference(path, describe_type(m, x, defs), describe_type(m, y, defs))
+            return Difference(path, describe(x), describe(y))
         dx, dy = own_decorations(x), own_decorations(y)
         if dx != dy:
             return _decoration_difference(path, dx, dy)
@@ -350,7 +370,7 @@ def first_difference(m: Module, a: int, b: int) -> Difference | None:
         for k in range(off + 1, len(wx)):
             if k not in ids_x:
                 if wx[k] != wy[k]:
-                    return Difference(path, describe_type(m, x, defs), describe_type(m, y, defs))
+                    return Difference(path, describe(x), describe(y))
                 continue
             if opcode_of(wx[0]) == Op.TypeArray and k == 3:
                 lx, ly = _constant_text(m, wx[3], defs), _constant_text(m, wy[3], defs)
