@@ -513,3 +513,32 @@ def test_far_out_float_exponents_decided_without_the_exact_value(
             assemble(text)
         return
     assert assemble(text).inst_words(3)[3:] == words
+
+
+@pytest.mark.parametrize("name, known", [
+    ("main", False), ("GLSL.std.451", False), ("", False), ("GLSL.std.450", True),
+    ("NonSemantic.Anything", True), ("NonSemantic.ClspvReflection.5", True),
+    ("TOSA.001000.1", True),
+])
+def test_ext_inst_import_names_as_spirv_tools(tmp_path: Path, name: str, known: bool) -> None:
+    """An OpExtInstImport names a set with a grammar or any `NonSemantic.*` set, as
+    SPIRV-Tools' spvExtInstImportTypeGet decides (spirv-dis and spirv-as refuse other
+    names: "Invalid extended instruction import"); the reader used to read such a module
+    and write what spirv-dis then refused."""
+    raw = name.encode() + b"\0"
+    raw += b"\0" * (-len(raw) % 4)
+    n = len(raw) // 4
+    data = _header(2, 0x00020011, 1, 0x0003000E, 0, 1, ((2 + n) << 16) | 11, 1,
+                   *struct.unpack(f"<{n}I", raw))
+    path = tmp_path / "e.spv"
+    path.write_bytes(data)
+    theirs = subprocess.run([tool("spirv-dis"), str(path)], capture_output=True)
+    assert (theirs.returncode == 0) == known
+    if known:
+        assert write(read(data)) == data
+        dis_as_round_trip(data)
+    else:
+        with pytest.raises(ParseError, match="unknown extended instruction set"):
+            read(data)
+        with pytest.raises(AssemblyError, match="unknown extended instruction set"):
+            assemble(SHADER_HEAD + f'%1 = OpExtInstImport "{name}"\n')

@@ -17,9 +17,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
-from .._words import opcode_of
+from .._words import decode_string, opcode_of
 from ..spec import Op
 from . import (
+    EXT_INST_FILES,
     ONE,
     OPTIONAL,
     ExtInstSet,
@@ -34,6 +35,14 @@ ID_KINDS = frozenset({"IdResultType", "IdResult", "IdRef", "IdScope", "IdMemoryS
 
 # Opcodes whose layout the walk cannot learn from the header word and enum values alone.
 EXT_INST_OPCODES = frozenset({Op.ExtInst, Op.ExtInstWithForwardRefsKHR})
+
+
+def ext_set_known(name: str) -> bool:
+    """Whether an OpExtInstImport may name this set: one with a grammar, or any
+    `NonSemantic.*` set. SPIRV-Tools' `spvExtInstImportTypeGet` answers the same (its
+    parser, and so spirv-dis and spirv-as, refuse any other name: "Invalid extended
+    instruction import")."""
+    return name in EXT_INST_FILES or name.startswith("NonSemantic.")
 
 
 def literal_words(width: Any) -> Any:
@@ -259,6 +268,10 @@ def walk(words: Sequence[int], ctx: WalkContext) -> WalkResult:
         pos = w.ext_inst(pos)
     else:
         pos = w.specs(info.operands, 1)
+        if opcode == Op.ExtInstImport and pos == w.wc:
+            name = decode_string(words[2:])
+            if not ext_set_known(name):
+                raise WalkError(f"unknown extended instruction set \"{name}\"", 2)
     if pos != w.wc:
         raise WalkError(f"{w.wc - pos} surplus operand word(s)", pos)
     return WalkResult(info, w.out, w.ext, w.deps if w.cacheable else None, w.checks)
