@@ -542,3 +542,27 @@ def test_ext_inst_import_names_as_spirv_tools(tmp_path: Path, name: str, known: 
             read(data)
         with pytest.raises(AssemblyError, match="unknown extended instruction set"):
             assemble(SHADER_HEAD + f'%1 = OpExtInstImport "{name}"\n')
+
+
+def test_switch_on_a_float_refused_as_spirv_tools_does(tmp_path: Path) -> None:
+    """SPIRV-Tools' parser refuses an OpSwitch whose selector is not a scalar integer
+    ("Invalid OpSwitch: selector id N is not a scalar integer"); so do spvlink's reader
+    (both paths) and assembler."""
+    text = SWITCH.format(before="%c = OpConstant %int 1", literal="1", after="")
+    float_text = text.replace("%long = OpTypeInt 64 1", "%float = OpTypeFloat 32").replace(
+        "%c = OpConstant %int 1", "%c = OpConstant %float 1")
+    with pytest.raises(AssemblyError, match="selector's type must be a scalar integer"):
+        assemble(float_text)
+    # The same module with %c's type changed to a float type by hand.
+    m = assemble(text.replace("%long = OpTypeInt 64 1", "%float = OpTypeFloat 32"))
+    data = bytearray(write(m))
+    words = list(struct.unpack(f"<{len(data) // 4}I", data))
+    float_id = words[words.index(0x00030016, 5) + 1]  # %float = OpTypeFloat 32
+    words[words.index(0x0004002B, 5) + 1] = float_id
+    data = struct.pack(f"<{len(words)}I", *words)
+    path = tmp_path / "switch.spv"
+    path.write_bytes(data)
+    theirs = subprocess.run([tool("spirv-dis"), str(path)], capture_output=True, text=True)
+    assert theirs.returncode != 0 and "not a scalar integer" in theirs.stderr
+    result = read_both(data)
+    assert isinstance(result, str) and "integer scalar type" in result

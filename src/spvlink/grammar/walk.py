@@ -87,7 +87,7 @@ class WalkContext(NamedTuple):
     """What decoding needs to know about the rest of the module."""
 
     type_width: Callable[[int], int | None]  # width of an OpTypeInt/OpTypeFloat id
-    value_width: Callable[[int], int | None]  # width of the type of a value id
+    value_width: Callable[[int], int | None]  # width of a value id's integer type
     ext_set_name: Callable[[int], str | None]  # import string of an OpExtInstImport id
 
 
@@ -169,7 +169,8 @@ class _Walker:
             raise WalkError(f"unknown operand kind {kind}", pos) from None
         if ok.category == "Composite":
             if kind == "PairLiteralIntegerIdRef" and self.info_opcode == Op.Switch:
-                pos = self.typed_number(pos, self.ctx.value_width(self.words[1]), "selector's type")
+                pos = self.typed_number(pos, self.ctx.value_width(self.words[1]),
+                                        "selector's type", "an integer scalar type")
                 return self.one("IdRef", pos) if pos < self.wc else self.missing(pos, "IdRef")
             for base in ok.bases:
                 self.need(pos, 1, base)
@@ -212,10 +213,11 @@ class _Walker:
                 return pos
         raise WalkError("string without its terminating NUL", start)
 
-    def typed_number(self, pos: int, width: int | None, what: str) -> int:
+    def typed_number(self, pos: int, width: int | None, what: str,
+                     wanted: str = "a numeric scalar type") -> int:
         self.cacheable = False
         if width is None:
-            raise WalkError(f"{what} is not a numeric scalar type", pos)
+            raise WalkError(f"{what} is not {wanted}", pos)
         count = literal_words(width)
         self.need(pos, count, f"{width}-bit literal")
         self.out.append(Span("LiteralContextDependentNumber", pos, pos + count))

@@ -183,8 +183,12 @@ class DecodeContext:
         return result
 
     def value_width(self, value: int) -> int | None:
+        """Width of a value's type where it is an integer type (the only question asked is
+        an OpSwitch selector's, which SPIRV-Tools' parser requires to be a scalar integer:
+        "Invalid OpSwitch: selector id N is not a scalar integer")."""
         t = self.value_type(value)
-        return None if t is None else self.type_width(t)
+        numeric = None if t is None else self.numeric_type(t)
+        return None if numeric is None or numeric[0] == "f" else numeric[1]
 
     def ext_set_name(self, set_id: int) -> str | None:
         result: str | None = self._get(self._ext, set_id)

@@ -336,6 +336,8 @@ class _Assembler:
 
     def typed(self, word: str, index: int, type_id: int, what: str) -> list[int]:
         t = self.ctx.numeric_type(type_id)
+        if t is not None and t[0] == "f" and what == "selector":
+            raise _Fail("the selector's type must be a scalar integer type", index)
         if t is None:
             raise _Fail(f"the {what}'s type must be a scalar integer or float type", index)
         kind, width = t
