@@ -124,6 +124,16 @@ def unique(values: np.ndarray) -> np.ndarray:
     return _np().unique(values, return_counts=True)[0]
 
 
+def ranges(lo: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """The ranges [lo[k], lo[k] + n[k]) one after another, as one int64 array (the
+    gather idiom of many vectorised passes)."""
+    np = _np()
+    lo = np.asarray(lo, dtype=np.int64)
+    n = np.asarray(n, dtype=np.int64)
+    total = int(n.sum())
+    return np.repeat(lo - (np.cumsum(n) - n), n) + np.arange(total, dtype=np.int64)
+
+
 def is_in(values: np.ndarray, wanted: Any) -> np.ndarray:
     """`np.isin` for non-negative integers: a table lookup, or a binary search when the
     values are spread wide. (`np.isin` sorts big inputs through `np.unique`, which imports

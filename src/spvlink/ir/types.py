@@ -85,15 +85,57 @@ def _type_identity(m: Module) -> TypeIdentity:
     # integer values), then everything from there: each constant is keyed once its type's
     # class is settled, as a compiler would number them.
     types = [g for g in groups if g.is_type]
+    rounds = 0
     for first_round in (types, [g for g in groups if not g.is_type]):
         changed = _refine(first_round, label, own=deco_class)
         while changed.any():
+            rounds += 1
+            if rounds > _MAX_ROUNDS:
+                # Types nested deeper than any compiler writes: each round settles one
+                # level, so finish in one pass in declaration order instead (linear).
+                canon[ids] = _in_declaration_order(m, members, deco_class, length_code)
+                return TypeIdentity(canon, members)
             # Only a group whose operands' classes changed can split.
             dirty = [g for g in (types if first_round is types else groups)
                      if g.ids.size > 1 and changed[g.operands].any()]
             changed = _refine(dirty, label, own=deco_class)
     canon[ids] = label[ids]
     return TypeIdentity(canon, members)
+
+
+# Refinement rounds before the declaration-order pass takes over (real modules settle in
+# fewer than ten: one per level of nesting).
+_MAX_ROUNDS = 48
+
+
+def _in_declaration_order(m: Module, members: np.ndarray, deco_class: np.ndarray,
+                          length_code: np.ndarray) -> np.ndarray:
+    """The identity of `members` (in declaration order) by hash-consing: each declaration
+    is keyed on its opcode, literals, decorations and its operands' classes, all of which
+    are declared before it. An operand declared after its user (through
+    OpTypeForwardPointer) stands for itself, so recursive types stay apart here: never
+    wrong, only less merged, and only for inputs nested past `_MAX_ROUNDS`."""
+    first_of: dict[tuple, int] = {}
+    rep: dict[int, int] = {}
+    out = np.empty(members.size, dtype=np.int64)
+    starts, sizes = m.starts[members].tolist(), m.sizes[members].tolist()
+    lo = np.searchsorted(m.id_pos, m.starts[members]).tolist()
+    id_pos = m.id_pos.tolist()
+    offsets = opcode_facts().result_offset
+    for k, (s, n, p) in enumerate(zip(starts, sizes, lo, strict=True)):
+        ws = m.words[s:s + n].tolist()
+        is_array = opcode_of(ws[0]) == Op.TypeArray and n == 4
+        off = int(offsets[opcode_of(ws[0])])
+        key = list(ws)
+        while p < len(id_pos) and id_pos[p] < s + n:
+            at = id_pos[p] - s
+            if at != off:
+                code = int(length_code[ws[at]]) if is_array and at == 3 else 0
+                key[at] = code if code < 0 else rep.get(ws[at], -(1 << 40) - ws[at])
+            p += 1
+        key[off] = int(deco_class[ws[off]])
+        out[k] = rep[ws[off]] = first_of.setdefault(tuple(key), ws[off])
+    return out
 
 
 @functools.cache
