@@ -14,7 +14,7 @@ import numpy as np
 from .._words import opcode_of
 from ..spec import Decoration, Op
 from .layout import DECORATION_OPCODES, Section, Word
-from .module import Module, decode_string, is_in, unique
+from .module import Module, decode_string, is_in, ranges, unique
 
 
 class Functions(NamedTuple):
@@ -94,10 +94,7 @@ def _linkage_entries(m: Module, idx: np.ndarray) -> list[tuple[int, int, str, in
     size = m.sizes[idx]
     name_len = size - 4  # words between the decoration and the trailing linkage type
     first = s + 3
-    total = int(name_len.sum())
-    gather = np.repeat(first - (np.cumsum(name_len) - name_len), name_len) + \
-        np.arange(total, dtype=np.int64)
-    raw = m.words[gather].astype("<u4").tobytes()
+    raw = m.words[ranges(first, name_len)].astype("<u4").tobytes()
     out = []
     offset = 0
     for i, t, n, lt in zip(idx.tolist(), m.words[s + 1].tolist(), name_len.tolist(),

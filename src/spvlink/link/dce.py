@@ -27,7 +27,7 @@ import numpy as np
 
 from ..ir import Module, Section
 from ..ir.layout import EXT_INST_OPCODES
-from ..ir.module import is_in, opcode_facts, unique
+from ..ir.module import is_in, opcode_facts, ranges, unique
 from ..spec import Decoration, Op
 from .facts import functions
 
@@ -268,7 +268,7 @@ def _remove_unused_pure(m: Module, keep: np.ndarray, is_fn_inst: np.ndarray) -> 
         lo = np.searchsorted(m.id_pos, w0)
         hi = np.searchsorted(m.id_pos, w0 + m.sizes[gone])
         n = hi - lo
-        at = np.repeat(lo - (np.cumsum(n) - n), n) + np.arange(int(n.sum()), dtype=np.int64)
+        at = ranges(lo, n)
         at = at[use[at]]
         np.subtract.at(counts, m.words[m.id_pos[at]].astype(np.int64), 1)
         dead = np.zeros_like(dead)
