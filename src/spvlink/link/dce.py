@@ -26,7 +26,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from ..ir import Module, Section
-from ..ir.layout import EXT_INST_OPCODES
+from ..ir.layout import EXT_INST_OPCODES, Word
 from ..ir.module import is_in, opcode_facts, ranges, unique
 from ..spec import Decoration, Op
 from .facts import functions
@@ -129,14 +129,14 @@ def _visit_roots(m: Module, g: _SlotGraph, kept_eps: np.ndarray, extra_roots: It
     """Visit the kept entry points' functions, the extra roots, the binding variables
     (`preserve_bindings`) and the operands of the kept entry points' execution modes;
     the keep-mask of those execution modes."""
-    root_ids = [int(m.words[m.starts[i] + 2]) for i in kept_eps.tolist()]
+    root_ids = m.operand(kept_eps, Word.ENTRY_FUNCTION).tolist()
     root_ids.extend(extra_roots)
     if preserve_bindings:
         root_ids.extend(binding_variables(m))
     ep_funcs = set(root_ids[: kept_eps.size])
     mode_keep = np.zeros(len(m), dtype=bool)
     for i in m.indices(Section.EXECUTION_MODE).tolist():
-        if int(m.words[m.starts[i] + 1]) in ep_funcs:
+        if int(m.operand(i, Word.NAME_TARGET)) in ep_funcs:  # the mode's entry point
             mode_keep[i] = True
             s = int(m.starts[i])
             lo, hi = np.searchsorted(m.id_pos, [s, s + int(m.sizes[i])])
@@ -211,7 +211,7 @@ def _keep_mask(m: Module, g: _SlotGraph, kept_eps: np.ndarray,
     keep[glob & (rid == 0)] = True
     fwd = np.flatnonzero(glob & (m.opcodes == Op.TypeForwardPointer))
     if fwd.size:
-        ptr = m.words[m.starts[fwd] + 1].astype(np.int64)
+        ptr = m.operand(fwd, Word.FORWARD_POINTER).astype(np.int64)
         keep[fwd] = g.alive[g.def_slot[ptr]] & (g.def_slot[ptr] >= 0)
     for sec in (Section.CAPABILITY, Section.EXTENSION, Section.EXT_INST_IMPORT,
                 Section.MEMORY_MODEL, Section.DEBUG_STRING, Section.DEBUG_MODULE_PROCESSED):
@@ -230,7 +230,7 @@ def _follow_targets(m: Module, keep: np.ndarray) -> np.ndarray:
     for sec in (Section.DEBUG_NAME, Section.ANNOTATION):
         idx = np.flatnonzero(sections == int(sec))
         if idx.size:
-            targets = m.words[m.starts[idx] + 1].astype(np.int64)
+            targets = m.operand(idx, Word.NAME_TARGET).astype(np.int64)
             keep[idx] = alive_id[targets]
     # OpGroupDecorate lists (if any survive flattening) and OpExtInstImports nobody uses.
     used = np.zeros(m.bound, dtype=bool)
@@ -281,9 +281,9 @@ def _remove_unused_pure(m: Module, keep: np.ndarray, is_fn_inst: np.ndarray) -> 
 def binding_variables(m: Module) -> list[int]:
     """The global variables decorated with DescriptorSet or Binding, in module order."""
     decos = m.indices_of(Op.Decorate)
-    kinds = m.words[m.starts[decos] + 2]
-    targets = m.words[m.starts[decos[is_in(kinds, [Decoration.DescriptorSet,
-                                                   Decoration.Binding])]] + 1]
+    kinds = m.operand(decos, Word.DECORATION)
+    targets = m.operand(decos[is_in(kinds, [Decoration.DescriptorSet, Decoration.Binding])],
+                        Word.NAME_TARGET)
     is_var = (m.opcodes == Op.Variable) & (m.sections == int(Section.GLOBAL))
     ids = m.result_ids[is_var]
     return ids[is_in(ids, targets)].tolist()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..ir import Instruction, Module, Operand, Section
+from ..ir.layout import Word
 from ..ir.module import is_in
 from ..spec import Capability, Decoration, Op, StorageClass
 
@@ -24,7 +25,7 @@ def metadata_keep(m: Module, keep: np.ndarray, *, spirv_metadata: str = "none") 
     keep = keep.copy()
     names = np.flatnonzero(is_in(m.opcodes, [Op.Name, Op.MemberName]))
     glob_vars = m.result_ids[(m.opcodes == Op.Variable) & (m.sections == int(Section.GLOBAL))]
-    targets = m.words[m.starts[names] + 1].astype(np.int64)
+    targets = m.operand(names, Word.NAME_TARGET).astype(np.int64)
     keep[names] &= is_in(targets, glob_vars) & (m.opcodes[names] == Op.Name)
     keep[m.opcodes == Op.Line] = False
     return keep
@@ -58,23 +59,23 @@ def cleanup_keep(m: Module, keep: np.ndarray) -> np.ndarray:
     keep = keep.copy()
     ops = m.opcodes
     caps = np.flatnonzero((ops == Op.Capability) & keep)
-    cap_of = m.words[m.starts[caps] + 1]
+    cap_of = m.operand(caps, Word.CAPABILITY)
     types = np.flatnonzero(is_in(ops, [Op.TypeInt, Op.TypeFloat]) & keep)
-    widths = {(int(ops[i]), int(m.words[m.starts[i] + 2])) for i in types.tolist()}
+    widths = set(zip(ops[types].tolist(), m.operand(types, Word.TYPE_WIDTH).tolist(), strict=True))
     for i, cap in zip(caps.tolist(), cap_of.tolist(), strict=True):
         need = _TYPE_CAPABILITIES.get(cap)
         if need is not None and need not in widths:
             keep[i] = False
     decos = np.flatnonzero((ops == Op.Decorate) & keep)
-    kinds = m.words[m.starts[decos] + 2]
+    kinds = m.operand(decos, Word.DECORATION)
     if Capability.ShaderNonUniform not in set(cap_of.tolist()):
         keep[decos[kinds == Decoration.NonUniform]] = False
     unlaid = _types_without_layout(m, keep)
     if unlaid:
         members = np.flatnonzero((ops == Op.MemberDecorate) & keep)
-        for idx, at in ((decos, 2), (members, 3)):
-            kind = m.words[m.starts[idx] + at]
-            target = m.words[m.starts[idx] + 1]
+        for idx, at in ((decos, Word.DECORATION), (members, Word.MEMBER_DECORATION)):
+            kind = m.operand(idx, at)
+            target = m.operand(idx, Word.NAME_TARGET)
             drop = is_in(kind, list(_EXPLICIT_LAYOUT)) & is_in(target, sorted(unlaid))
             keep[idx[drop]] = False
     return keep
@@ -104,8 +105,8 @@ def _types_without_layout(m: Module, keep: np.ndarray) -> set[int]:
                 work.extend(p for p in parts[t] if p in parts)
         return seen
 
-    sc = m.words[m.starts[ptrs] + 2]
-    pointee = m.words[m.starts[ptrs] + 3].tolist()
+    sc = m.operand(ptrs, Word.POINTER_STORAGE)
+    pointee = m.operand(ptrs, Word.POINTER_TYPE).tolist()
     private = is_in(sc, list(_NO_LAYOUT_CLASSES)).tolist()
     inside = reach([t for t, p in zip(pointee, private, strict=True) if p])
     if not inside:
@@ -173,7 +174,7 @@ def flatten_decoration_groups(m: Module) -> Module:
         elif op == Op.DecorationGroup:
             replace[i] = []
     for i in m.indices(Section.DEBUG_NAME).tolist():
-        if int(m.words[m.starts[i] + 1]) in group_ids:
+        if int(m.operand(i, Word.NAME_TARGET)) in group_ids:
             replace[i] = []  # names of the groups themselves
     for i in m.indices(Section.ANNOTATION).tolist():
         op = int(m.opcodes[i])

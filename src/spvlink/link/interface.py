@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..ir import Instruction, Module, Operand, Section
+from ..ir.layout import Word
 from ..spec import Op, StorageClass
 from .dce import binding_variables
 from .facts import functions
@@ -41,7 +42,8 @@ def interface_replacements(m: Module, keep: np.ndarray | None = None, *,
         is_glob_var &= keep
     glob_vars = np.flatnonzero(is_glob_var)
     var_order = {int(rid[i]): k for k, i in enumerate(glob_vars.tolist())}
-    var_class = {int(rid[i]): int(m.words[m.starts[i] + 3]) for i in glob_vars.tolist()}
+    var_class = dict(zip(rid[glob_vars].tolist(),
+                         m.operand(glob_vars, Word.VARIABLE_STORAGE).tolist(), strict=True))
     is_var = np.zeros(m.bound, dtype=bool)
     is_var[rid[glob_vars]] = True
     is_fn = np.zeros(m.bound, dtype=bool)
