@@ -617,7 +617,8 @@ def _bad_constant(words: Any, starts: Any, sizes: Any, opcodes: Any,
     """
     import numpy as np
 
-    consts = np.flatnonzero(is_in(opcodes, list(TYPED_LITERAL_OPCODES)))
+    # Two comparisons cost less than the table lookup of `is_in` over every instruction.
+    consts = np.flatnonzero(np.logical_or.reduce([opcodes == op for op in TYPED_LITERAL_OPCODES]))
     if not consts.size:
         return None
     types = np.flatnonzero(is_in(opcodes, list(NUMERIC_TYPE_OPCODES)))
