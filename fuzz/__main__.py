@@ -22,12 +22,25 @@ def main(argv: list[str] | None = None) -> int:
                    help="stop starting new inputs after S seconds")
     p.add_argument("--json", metavar="FILE", help="write the summary as JSON")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--reduce-budget", type=float, default=300.0, metavar="S",
+                   help="seconds for reducing all failures (default 300)")
     args = p.parse_args(argv)
+
+    def counted(summary: dict) -> None:
+        # Printed before reduction starts, so a long reduction never hides the counts.
+        print(format_table(summary), flush=True)
+        if args.json:
+            Path(args.json).write_text(json.dumps(summary, indent=1) + "\n")
+
     summary = run_campaign(args.n, seed=args.seed, jobs=args.jobs, progress=not args.quiet,
                            reduce=not args.no_reduce,
                            save=Path(args.save) if args.save else None,
-                           time_budget=args.time_budget)
-    print(format_table(summary))
+                           time_budget=args.time_budget, reduce_budget=args.reduce_budget,
+                           on_counted=counted)
+    for r in summary["regressions"]:
+        where = f" -> {r['file']}" if "file" in r else ""
+        print(f"- reduced {r['outcome']} `{r['signature']}`: {r['size']} -> "
+              f"{r['reduced_size']} bytes{where}")
     if args.json:
         Path(args.json).write_text(json.dumps(summary, indent=1) + "\n")
     return 1 if any(summary["counts"][k] for k in BAD) else 0

@@ -171,9 +171,13 @@ class Progress:
 
 def run_campaign(n: int, *, seed: int = 0, jobs: int = 0, progress: bool = True,
                  reduce: bool = True, save: Path | None = None,
-                 time_budget: float | None = None) -> dict[str, Any]:
+                 time_budget: float | None = None, reduce_budget: float = 300.0,
+                 on_counted: Any = None) -> dict[str, Any]:
     """Run cases 0..n-1 of `seed` on `jobs` workers (0: one per core); stop early after
-    `time_budget` seconds if given. Returns the summary (see `format_table`)."""
+    `time_budget` seconds if given. Then each distinct failure is reduced (for at most
+    `reduce_budget` seconds in all; crashes first, hangs last) and saved under `save`.
+    `on_counted(summary)` is called with the counts before reduction starts. Returns the
+    summary (see `format_table`)."""
     from .worker import Worker
 
     seeds = Seeds()
@@ -211,27 +215,7 @@ def run_campaign(n: int, *, seed: int = 0, jobs: int = 0, progress: bool = True,
     bar.update(stats, final=True)
     seconds = time.monotonic() - t0
 
-    saved: list[dict[str, Any]] = []
-    if stats.examples and (reduce or save is not None):
-        worker = Worker()
-        try:
-            for (outcome, signature), (data, config, index) in sorted(stats.examples.items()):
-                small = data
-                if reduce and signature not in ("worker-died", "worker-timeout"):
-                    r = worker.call(("reduce", (data, config, outcome, signature)),
-                                    wait=600)
-                    if r is not None:
-                        small = r["data"]
-                entry = {"outcome": outcome, "signature": signature, "case": index,
-                         "seed": seed, "size": len(data), "reduced_size": len(small)}
-                if save is not None:
-                    entry["file"] = str(save_regression(save, small, config, outcome,
-                                                        signature, seed, index))
-                saved.append(entry)
-        finally:
-            worker.stop()
-
-    return {
+    summary = {
         "inputs": stats.done, "requested": n, "seed": seed, "jobs": jobs,
         "seconds": round(seconds, 1), "per_second": round(stats.done / max(seconds, 1e-9), 2),
         "counts": {k: stats.counts[k] for k in OUTCOMES},
@@ -246,8 +230,44 @@ def run_campaign(n: int, *, seed: int = 0, jobs: int = 0, progress: bool = True,
                            "size": stats.worst_time[1], "case": stats.worst_time[2]},
         "slowest": {"seconds": round(stats.slowest[0], 3), "size": stats.slowest[1],
                     "case": stats.slowest[2]},
-        "regressions": saved,
+        "regressions": [],
     }
+    if on_counted is not None:
+        on_counted(summary)
+    if stats.examples and (reduce or save is not None):
+        summary["regressions"] = _reduce_and_save(stats, seed, reduce, save, reduce_budget)
+    return summary
+
+
+_REDUCE_ORDER = {"crash": 0, "disagree": 1, "memory": 2, "hang": 3}
+
+
+def _reduce_and_save(stats: Stats, seed: int, reduce: bool, save: Path | None,
+                     budget: float) -> list[dict[str, Any]]:
+    from .worker import Worker
+
+    deadline = time.monotonic() + budget
+    saved: list[dict[str, Any]] = []
+    worker = Worker()
+    try:
+        for (outcome, signature), (data, config, index) in sorted(
+                stats.examples.items(), key=lambda kv: (_REDUCE_ORDER[kv[0][0]], kv[0][1])):
+            small = data
+            left = deadline - time.monotonic()
+            if (reduce and left > 0
+                    and signature not in ("worker-died", "worker-timeout")):
+                r = worker.call(("reduce", (data, config, outcome, signature)), wait=left)
+                if r is not None:
+                    small = r["data"]
+            entry = {"outcome": outcome, "signature": signature, "case": index,
+                     "seed": seed, "size": len(data), "reduced_size": len(small)}
+            if save is not None:
+                entry["file"] = str(save_regression(save, small, config, outcome, signature,
+                                                    seed, index))
+            saved.append(entry)
+    finally:
+        worker.stop()
+    return saved
 
 
 def save_regression(directory: Path, data: bytes, config: dict[str, Any], outcome: str,
@@ -288,10 +308,6 @@ def format_table(summary: dict[str, Any]) -> str:
               f"- slowest input per KB: {t['seconds_per_kb']} s/KB (case {t['case']}, "
               f"{t['size']} bytes)",
               f"- slowest input: {sl['seconds']} s (case {sl['case']}, {sl['size']} bytes)"]
-    for r in summary["regressions"]:
-        where = f" -> {r['file']}" if "file" in r else ""
-        lines.append(f"- reduced {r['outcome']} `{r['signature']}`: {r['size']} -> "
-                     f"{r['reduced_size']} bytes{where}")
     return "\n".join(lines)
 
 
