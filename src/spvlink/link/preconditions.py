@@ -7,8 +7,8 @@ ids between 1 and the bound - 1. The reader checks the encoding of each instruct
 every id against the bound); these are the module-wide facts on top of it, as spirv-val
 states them ("ID %N has already been defined", "Missing OpFunctionEnd at end of module.",
 "Function inside function", "OpFunctionEnd without corresponding OpFunction"). A few
-numpy passes over all inputs at once, no loop per instruction: about 5% of a link of
-1,000 small modules, 2-3% of one of a few big ones (CPU time).
+numpy passes over all inputs at once, no loop per instruction: 4% of the CPU time of
+`link` on 1,000 chained modules, under 2% on 500 libraries or two 4 MB modules.
 """
 
 from __future__ import annotations
