@@ -152,6 +152,10 @@ class ValidationError(ToolError):
         return text if self.message.startswith("error: ") else text.removeprefix("error: ")
 
 
+class InputError(SpvError):
+    """An input or output file could not be used (missing, a directory, unwritable)."""
+
+
 class LinkWarning:
     """Something a link accepted but a person should know (`str()` is the CLI's text, the
     `warning: ` prefix included)."""
@@ -165,7 +169,3 @@ class LinkWarning:
 
     def __repr__(self) -> str:
         return f"LinkWarning({self.message!r}, notes={self.notes!r})"
-
-
-class InputError(SpvError):
-    """An input or output file could not be used (missing, a directory, unwritable)."""
