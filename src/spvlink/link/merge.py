@@ -101,8 +101,10 @@ def merge(modules: Sequence[Module], *, use_highest_version: bool,
     total = 0
     for m in modules:
         shifts.append(total)
-        # The ids a module uses, not the bound its header claims: memory follows the input.
-        total += m.max_id()
+        # Memory follows the input, not a number it claims: a bound within reach of the
+        # module's size is taken as it is (no scan), a larger one is replaced by the ids
+        # the module really uses.
+        total += m.bound - 1 if m.bound <= 2 * m.words.size + 64 else m.max_id()
     bound = total + 1
     if bound >= MAX_BOUND:
         raise LinkError(f"the merged module needs {bound} ids, more than fit in 32 bits")
