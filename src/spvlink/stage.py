@@ -269,10 +269,14 @@ def read_input_bytes(path: str | Path) -> bytes:
     p = Path(path)
     try:
         with open(p, "rb") as f:
-            mode = os.fstat(f.fileno()).st_mode
-            if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+            st = os.fstat(f.fileno())
+            if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode):
                 raise InputError(f"{p}: is a device, not a SPIR-V module or archive")
-            data = f.read(MAX_INPUT_BYTES + 1)
+            if stat.S_ISREG(st.st_mode) and st.st_size > MAX_INPUT_BYTES:
+                raise InputError(f"{p}: more than {MAX_INPUT_BYTES} bytes, the limit on inputs")
+            # A regular file is read whole (its size is known: `read(n)` with the limit as n
+            # would reserve the limit's memory on every call); a stream up to the limit.
+            data = f.read() if stat.S_ISREG(st.st_mode) else f.read(MAX_INPUT_BYTES + 1)
         if len(data) > MAX_INPUT_BYTES:
             raise InputError(f"{p}: more than {MAX_INPUT_BYTES} bytes, the limit on inputs")
         return data
