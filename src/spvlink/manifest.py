@@ -197,10 +197,20 @@ def link_program(program: Program) -> Outcome:
 
 
 def _warm() -> None:
-    """Pay the fixed costs (numpy, grammar) once per worker, before timing starts."""
+    """Pay the fixed costs (numpy, grammar, SPIRV-Tools' library) once, before the
+    workers fork: they share them, and a worker's memory bound then counts its programs'
+    own work."""
+    import numpy  # noqa: F401
+
+    from . import binary, link, stage  # noqa: F401
     from .grammar import grammar
+    from .tools import _library
 
     grammar()
+    try:
+        _library()
+    except SpvError:
+        pass  # not installed: the programs that validate say so themselves
 
 
 # A program that runs longer is stopped (its worker is killed and replaced): generous,
