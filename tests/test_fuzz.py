@@ -27,14 +27,6 @@ CASES = sorted(REGRESSIONS.glob("*.json"))
 # Regression inputs whose root cause is in a file another change owns, still failing
 # when this harness was committed: name -> reason. Not strict: they pass once fixed.
 KNOWN: dict[str, str] = {
-    "crash-8d7ed08aa9d7": (
-        "id 6 defined twice (OpTypeInt 64, then OpTypeFloat 32): the reader takes the "
-        "constant's width from the first, friendly names format it with the second: "
-        "struct.error in text/literals.py format_float (codec, text/)"),
-    "memory-d1a951159aee": (
-        "an 88-byte module whose header claims bound 4,194,303 (the largest allowed) and "
-        "uses ids up to 4: link-alone allocates arrays of the bound (shape (4194303,)), past "
-        "64 MiB + 400 B per input byte; memory must follow the ids used (link/, ir/)"),
 }
 
 

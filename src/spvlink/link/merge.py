@@ -10,6 +10,7 @@ from ..errors import LinkError, ModelMismatch, VersionMismatch
 from ..grammar import grammar
 from ..ir import Module, Section, concatenate, decode_string
 from ..ir.layout import Word
+from ..ir.module import unique
 from ..spec import Op
 
 MAX_BOUND = 1 << 32
@@ -84,6 +85,16 @@ def _collect(problems: list[LinkError]) -> LinkError:
     return LinkError(f"{len(problems)} link errors", errors=problems)
 
 
+def _dense_ids(m: Module) -> Module:
+    """`m` with its ids renumbered 1..n in their order (n: the distinct ids it uses), and
+    the bound n + 1. No array is sized by the old bound."""
+    ids = m.words[m.id_pos]
+    used = unique(ids)
+    words = m.words.copy()
+    words[m.id_pos] = (np.searchsorted(used, ids) + 1).astype(np.uint32)
+    return m.with_words(words).with_header(bound=int(used.size) + 1)
+
+
 def merge(modules: Sequence[Module], *, use_highest_version: bool,
           generator: int) -> tuple[Module, list[int]]:
     """Check the inputs agree, then concatenate them with their ids shifted apart, sorted
@@ -97,14 +108,14 @@ def merge(modules: Sequence[Module], *, use_highest_version: bool,
     """
     if not modules:
         raise LinkError("no input modules to link")
+    # Memory follows the input, not a number it claims: a module whose bound is far
+    # beyond its size (ids spread thin, or a header's claim) is renumbered densely first.
+    modules = [m if m.bound <= 2 * m.words.size + 64 else _dense_ids(m) for m in modules]
     shifts = []
     total = 0
     for m in modules:
         shifts.append(total)
-        # Memory follows the input, not a number it claims: a bound within reach of the
-        # module's size is taken as it is (no scan), a larger one is replaced by the ids
-        # the module really uses.
-        total += m.bound - 1 if m.bound <= 2 * m.words.size + 64 else m.max_id()
+        total += m.bound - 1
     bound = total + 1
     if bound >= MAX_BOUND:
         raise LinkError(f"the merged module needs {bound} ids, more than fit in 32 bits")

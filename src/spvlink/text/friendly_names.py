@@ -125,11 +125,11 @@ def friendly_names(module: Module) -> Callable[[int], str]:
                     root, prefix = str(width), "i"
                 if signed == 0:
                     prefix = "u"
-                numeric[rid] = ("s" if signed else "u", width)
+                numeric.setdefault(rid, ("s" if signed else "u", width))  # first counts
                 save(rid, prefix + root)
             elif op == Op.TypeFloat:
                 width = ws[2]
-                numeric[rid] = ("f", width)
+                numeric.setdefault(rid, ("f", width))  # the first definition counts
                 save(rid, _FLOAT_NAMES.get(width, f"fp{width}"))
             elif op == Op.TypeVector:
                 save(rid, f"v{ws[3]}{name_of(ws[2])}")
