@@ -1,7 +1,7 @@
 """Link benchmark workloads with spvlink and export them as compute cases for
 tools/gpu_check.py (run on lavapipe here, or on a real GPU elsewhere).
 
-    python bench/export_gpu_cases.py OUT_DIR [--chain 200] [--wide 50]
+    python bench/export_gpu_cases.py OUT_DIR [--chain 200] [--wide 50] [--arrays]
 """
 
 from __future__ import annotations
@@ -25,12 +25,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("out", type=Path)
     ap.add_argument("--chain", type=int, default=200)
     ap.add_argument("--wide", type=int, default=50)
+    ap.add_argument("--arrays", action="store_true",
+                    help="the -arrays variants (each module declares its own arrays)")
     args = ap.parse_args(argv)
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
     cases = []
     with tempfile.TemporaryDirectory() as tmp:
-        for kind, n, per_entry in (("chain", args.chain, False), ("wide", args.wide, True)):
+        suffix = "-arrays" if args.arrays else ""
+        for kind, n, per_entry in ((f"chain{suffix}", args.chain, False),
+                                   (f"wide{suffix}", args.wide, True)):
             w = generate(kind, n, Path(tmp) / f"{kind}{n}")
             mods = read_many([p.read_bytes() for p in w.inputs], [p.name for p in w.inputs])
             opts = LinkOptions(module_output="per-entry-point" if per_entry else "single")
