@@ -40,8 +40,8 @@ import numpy as np
 
 from ..grammar import DEBUG_INFO_SETS
 from ..ir import Module, Section, decode_string
-from ..ir.layout import DECORATION_OPCODES, EXT_INST_OPCODES, LINE_OPCODES
-from ..ir.module import is_in, unique
+from ..ir.layout import DECORATION_OPCODES, EXT_INST_OPCODES, LINE_OPCODES, Word
+from ..ir.module import is_in, ranges, unique
 from ..spec import Op
 
 # spvOpcodeIsConstant (source/opcode.cpp) and the composites it back-propagates through.
@@ -70,7 +70,7 @@ def strip_debug_keep(m: Module, keep: np.ndarray | None = None) -> np.ndarray:
     set_names = _ext_set_names(m)
     debug_sets = [i for i, s in set_names.items() if s in DEBUG_INFO_SETS]
     if ext.size:
-        set_of = m.words[m.starts[ext] + 3].astype(np.int64)
+        set_of = m.operand(ext, Word.EXT_INST_SET).astype(np.int64)
         debug = is_in(set_of, debug_sets)
         keep[ext[debug]] = False
         others = [i for i, s in set_names.items()
@@ -130,7 +130,7 @@ def _dead_constants(m: Module, keep: np.ndarray) -> np.ndarray:
         lo = np.searchsorted(m.id_pos, m.starts[back])
         hi = np.searchsorted(m.id_pos, m.starts[back] + m.sizes[back])
         n = hi - lo
-        at = np.repeat(lo - (np.cumsum(n) - n), n) + np.arange(int(n.sum()), dtype=np.int64)
+        at = ranges(lo, n)
         at = at[operand[at]]
         refs = m.words[m.id_pos[at]].astype(np.int64)
         refs = refs[def_const[refs] >= 0]
@@ -142,7 +142,7 @@ def _dead_constants(m: Module, keep: np.ndarray) -> np.ndarray:
     named = np.flatnonzero(is_in(m.sections, [int(Section.DEBUG_NAME), int(Section.ANNOTATION)])
                            & keep)
     if named.size:
-        targets = m.words[m.starts[named] + 1].astype(np.int64)
+        targets = m.operand(named, Word.NAME_TARGET).astype(np.int64)
         dead[named[is_in(targets, gone)]] = True
     return dead
 
