@@ -229,6 +229,9 @@ class _Walker:
         info = self.g.instructions.get(opcode)
         if info is None:
             raise WalkError(f"unknown opcode {opcode} in OpSpecConstantOp", pos)
+        if opcode not in _spec_constant_opcodes(self.g):
+            raise WalkError(f"{self.g.opname(opcode)} cannot be an OpSpecConstantOp's "
+                            f"operation", pos)
         self.out.append(Span("LiteralSpecConstantOpInteger", pos, pos + 1))
         rest = [o for o in info.operands if o.kind not in ("IdResultType", "IdResult")]
         return self.specs(rest, pos + 1)
@@ -277,3 +280,33 @@ def walk(words: Sequence[int], ctx: WalkContext) -> WalkResult:
     if pos != w.wc:
         raise WalkError(f"{w.wc - pos} surplus operand word(s)", pos)
     return WalkResult(info, w.out, w.ext, w.deps if w.cacheable else None, w.checks)
+
+
+# The operations an OpSpecConstantOp may compute (the specification's list, which
+# SPIRV-Tools' assembly grammar holds as kOpSpecConstantOpcodes): a module naming another
+# one is refused by spirv-dis, so it is refused here too.
+_SPEC_CONSTANT_OPERATIONS = (
+    "SConvert", "FConvert", "ConvertFToS", "ConvertSToF", "ConvertFToU", "ConvertUToF",
+    "UConvert", "ConvertPtrToU", "ConvertUToPtr", "GenericCastToPtr", "PtrCastToGeneric",
+    "Bitcast", "QuantizeToF16", "SNegate", "Not", "IAdd", "ISub", "IMul", "UDiv", "SDiv",
+    "UMod", "SRem", "SMod", "ShiftRightLogical", "ShiftRightArithmetic", "ShiftLeftLogical",
+    "BitwiseOr", "BitwiseAnd", "BitwiseXor", "FNegate", "FAdd", "FSub", "FMul", "FDiv",
+    "FRem", "FMod", "VectorShuffle", "CompositeExtract", "CompositeInsert", "LogicalOr",
+    "LogicalAnd", "LogicalNot", "LogicalEqual", "LogicalNotEqual", "Select", "IEqual",
+    "INotEqual", "ULessThan", "SLessThan", "UGreaterThan", "SGreaterThan", "ULessThanEqual",
+    "SLessThanEqual", "UGreaterThanEqual", "SGreaterThanEqual", "AccessChain",
+    "InBoundsAccessChain", "PtrAccessChain", "InBoundsPtrAccessChain",
+    "CooperativeMatrixLengthNV", "CooperativeMatrixLengthKHR",
+)
+
+
+_spec_constant_memo: list[frozenset[int]] = []  # the grammar is loaded once per process
+
+
+def _spec_constant_opcodes(g: Any) -> frozenset[int]:
+    if not _spec_constant_memo:
+        by_name = {info.opname: op for op, info in g.instructions.items()}
+        _spec_constant_memo.append(frozenset(
+            by_name[f"Op{n}"] for n in _SPEC_CONSTANT_OPERATIONS if f"Op{n}" in by_name))
+    return _spec_constant_memo[0]
+

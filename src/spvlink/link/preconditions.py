@@ -17,7 +17,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..errors import LinkError
-from ..ir import Module
+from ..grammar import grammar
+from ..ir import Module, Section
 from ..ir.module import opcode_facts
 from ..spec import Op
 
@@ -95,6 +96,25 @@ def _first_problem(mods: list[Module]) -> tuple[Module, str] | None:
         base = int(inst_base[k])
         problems.setdefault(k, f"id {int(rid[order[j]])} is defined twice "
                                f"(instructions {first - base} and {second - base})")
+
+    # The Logical Layout: the instructions of the sections before the types and functions
+    # (capabilities to annotations) are each module's first ones, their sections never
+    # going back. Merge sorts by section, so an import or an annotation after a function
+    # would land where its uses cannot see it. Only those few instructions are looked at.
+    sections = opcode_facts().section
+    low = np.flatnonzero(sections[opcodes] < int(Section.GLOBAL))
+    if low.size:
+        low_module = inst_module[low]
+        count = np.bincount(low_module, minlength=len(mods))
+        rank = np.arange(low.size) - np.repeat(np.cumsum(count) - count, count)
+        low_sections = sections[opcodes[low]].astype(np.int64)
+        bad = (low - inst_base[low_module]) != rank
+        bad[1:] |= (np.diff(low_sections) < 0) & (low_module[1:] == low_module[:-1])
+        for j in np.flatnonzero(bad)[:1].tolist():
+            k, i = int(low_module[j]), int(low[j])
+            problems.setdefault(k, f"instruction {i - int(inst_base[k])} "
+                                   f"({grammar().opname(int(opcodes[i]))}) is out of the "
+                                   "Logical Layout's order")
 
     # OpFunction and OpFunctionEnd alternate in each module, starting with OpFunction and
     # ending with OpFunctionEnd: then every function has exactly one end.
