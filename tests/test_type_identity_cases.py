@@ -473,8 +473,8 @@ def test_bodies_differ_by_what_they_use_and_their_decorations(first: str, second
 
 def test_names_and_debug_lines_are_not_the_body() -> None:
     """OpName differences do not make bodies different: merged silently."""
-    a = multiply_add('OpName %m "product"')
-    b = multiply_add('OpName %m "p"')
+    a = multiply_add("").replace("OpDecorate %mad", 'OpName %m "product"\nOpDecorate %mad')
+    b = multiply_add("").replace("OpDecorate %mad", 'OpName %m "p"\nOpDecorate %mad')
     r = link([asm(a, "a.spv"), asm(b, "b.spv")], LinkOptions(create_library=True))
     assert r.module is not None
     assert dis(r.module).count(" OpFunction ") == 1 and r.warnings == []
