@@ -19,7 +19,7 @@ from typing import Any
 from ..errors import LinkError
 from ..grammar import grammar
 from ..ir import Module, Section
-from ..ir.module import opcode_facts
+from ..ir.module import opcode_facts, ranges
 from ..spec import Op
 
 # Up to this many inputs are checked one by one (their own arrays, no copies); more are
@@ -116,6 +116,25 @@ def _first_problem(mods: list[Module]) -> tuple[Module, str] | None:
                                    f"({grammar().opname(int(opcodes[i]))}) is out of the "
                                    "Logical Layout's order")
 
+    # Between those and the first function stand types, constants and global variables:
+    # an instruction that computes or branches (a class that lives in function bodies) is
+    # out of place there, and the passes, which treat that region as declarations, would
+    # drop what it uses. Only that region is looked at.
+    fn_at = np.flatnonzero(opcodes == Op.Function)
+    first_fn = inst_base[1:].copy()  # a module without functions: its end
+    if fn_at.size:
+        owner_fn, first_at = np.unique(inst_module[fn_at], return_index=True)
+        first_fn[owner_fn] = fn_at[first_at]
+    region_start = inst_base[:-1] + (np.bincount(inst_module[low], minlength=len(mods))
+                                     if low.size else 0)
+    region = ranges(region_start, np.maximum(first_fn - region_start, 0))
+    stray = region[_body_only()[opcodes[region]]] if region.size else region
+    for i in stray[:1].tolist():
+        k = int(inst_module[i])
+        problems.setdefault(k, f"instruction {i - int(inst_base[k])} "
+                               f"({grammar().opname(int(opcodes[i]))}) stands outside every "
+                               "function")
+
     # OpFunction and OpFunctionEnd alternate in each module, starting with OpFunction and
     # ending with OpFunctionEnd: then every function has exactly one end.
     where = np.flatnonzero((opcodes == Op.Function) | (opcodes == Op.FunctionEnd))
@@ -144,6 +163,29 @@ def _first_problem(mods: list[Module]) -> tuple[Module, str] | None:
         k = min(problems)
         return mods[k], problems[k]
     return None
+
+
+# Instruction classes that only function bodies hold (the grammar's classes); OpVariable,
+# OpFunction and OpUndef, which stand outside too, are taken out below.
+_BODY_CLASSES = frozenset({
+    "Arithmetic", "Atomic", "Barrier", "Bit", "Composite", "Control-Flow", "Conversion",
+    "Derivative", "Function", "Group", "Image", "Memory", "Non-Uniform", "Primitive",
+    "Relational_and_Logical",
+})
+_body_memo: list[Any] = []
+
+
+def _body_only() -> Any:
+    """Per opcode: True where the instruction belongs in a function body only."""
+    if not _body_memo:
+        import numpy as np
+
+        table = np.zeros(1 << 16, dtype=bool)
+        for opcode, info in grammar().instructions.items():
+            table[opcode] = info.klass in _BODY_CLASSES
+        table[[Op.Variable, Op.Function, Op.Undef, Op.FunctionEnd]] = False
+        _body_memo.append(table)
+    return _body_memo[0]
 
 
 def _shared_words(mods: list[Module], np: Any) -> tuple[Any, Any]:
