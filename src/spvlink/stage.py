@@ -405,7 +405,7 @@ def disassembly_texts(m: Module, options: StageOptions, label: str,
     if lines is None:
         warnings.append(f"{label}: cannot map disassembly lines to instructions")
         return texts, warnings
-    from .link.facts import entry_points, functions
+    from .ir.facts import entry_points, functions
 
     fns = functions(m)
     if options.disassemble_globals:

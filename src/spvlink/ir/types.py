@@ -26,7 +26,7 @@ import numpy as np
 
 from .._words import opcode_of
 from ..spec import Decoration, Op
-from .facts import Decorations, decorations, global_defs
+from .facts import Decorations, decoration_key, decorations, global_defs
 from .layout import CONSTANT_OPCODES, TYPE_OPCODES, Section, Word
 from .module import Module, opcode_facts, unique
 
@@ -258,18 +258,9 @@ def _decoration_classes(m: Module, decos: Decorations, ids: np.ndarray) -> np.nd
     wanted = set(ids.tolist())
     for target, idx in decos.by_target.items():
         if target in wanted:
-            classes[target] = numbers.setdefault(decoration_set(m, idx), len(numbers) + 1)
+            classes[target] = numbers.setdefault(decoration_key(m, idx, skip_linkage=False),
+                                             len(numbers) + 1)
     return classes
-
-
-def decoration_set(m: Module, indices: list[int]) -> tuple[tuple[int, ...], ...]:
-    """The decorations at `indices` as a sorted tuple of rows (opcode, words after the
-    target): equal sets, equal tuples."""
-    rows = []
-    for j in indices:
-        ws = m.inst_words(j)
-        rows.append((opcode_of(ws[0]), *ws[2:]))
-    return tuple(sorted(rows))
 
 
 # ---------------------------------------------------------------------------------------
@@ -352,7 +343,7 @@ def _own_decorations(m: Module, target: int) -> list[list[int]]:
 
 
 def describe_decorations(rows: tuple[tuple[int, ...], ...]) -> str:
-    """Decoration rows (from `decoration_set`, target word dropped) as `Offset 4, Block`."""
+    """Decoration rows (from `facts.decoration_key`, target word dropped) as `Offset 4, Block`."""
     if not rows:
         return "no decorations"
     parts = []
@@ -392,7 +383,7 @@ def first_difference(m: Module, a: int, b: int) -> Difference | None:
         return describe_type(m, t, defs)
 
     def own_decorations(t: int) -> tuple[tuple[int, ...], ...]:
-        return decoration_set(m, decos.by_target.get(t, []))
+        return decoration_key(m, decos.by_target.get(t, []), skip_linkage=False)
 
     def walk(x: int, y: int, path: str) -> Difference | None:
         if ident.same(x, y) or (x, y) in seen:

@@ -26,10 +26,10 @@ from collections.abc import Iterable
 import numpy as np
 
 from ..ir import Module, Section
+from ..ir.facts import functions
 from ..ir.layout import EXT_INST_OPCODES, Word
 from ..ir.module import is_in, opcode_facts, ranges, unique
 from ..spec import Decoration, Op
-from .facts import functions
 
 
 def live_instructions(m: Module, *, extra_roots: Iterable[int] = (),

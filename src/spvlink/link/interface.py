@@ -18,10 +18,10 @@ from __future__ import annotations
 import numpy as np
 
 from ..ir import Instruction, Module, Operand, Section
+from ..ir.facts import functions
 from ..ir.layout import Word
 from ..spec import Op, StorageClass
 from .dce import binding_variables
-from .facts import functions
 
 
 def interface_replacements(m: Module, keep: np.ndarray | None = None, *,
