@@ -566,3 +566,32 @@ def test_switch_on_a_float_refused_as_spirv_tools_does(tmp_path: Path) -> None:
     assert theirs.returncode != 0 and "not a scalar integer" in theirs.stderr
     result = read_both(data)
     assert isinstance(result, str) and "integer scalar type" in result
+
+
+@pytest.mark.parametrize("literal_words", [0, 1])
+def test_literal_of_a_zero_bit_type_refused_by_both_readers(tmp_path: Path,
+                                                            literal_words: int) -> None:
+    """SPIRV-Tools' parser gives a typed literal `(bit_width + 31) / 32` words, none for
+    `OpTypeInt 0 0`, and spirv-dis refuses the one word spvlink used to read (and write
+    into a linked output). A literal of a 0-bit type is refused by the fast reader and the
+    exact walk alike, the assembler refuses to spell one, and the type alone still reads
+    (spirv-dis reads it too)."""
+    text = SHADER_HEAD + "%t = OpTypeInt 32 0\n%c = OpConstant %t 1\n"
+    data = write(assemble(text))
+    words = list(struct.unpack(f"<{len(data) // 4}I", data))
+    type_at = words.index(0x00040015)
+    words[type_at + 2] = 0
+    const_at = words.index(0x0004002B)
+    words[const_at] = ((3 + literal_words) << 16) | 0x2B
+    del words[const_at + 3 + literal_words:const_at + 4]
+    result = read_both(struct.pack(f"<{len(words)}I", *words))
+    wanted = "0-bit numeric type" if literal_words else "missing operand Value"
+    assert isinstance(result, str) and wanted in result
+    if literal_words:
+        path = tmp_path / "zero.spv"
+        path.write_bytes(struct.pack(f"<{len(words)}I", *words))
+        assert subprocess.run([tool("spirv-dis"), str(path)], capture_output=True).returncode
+    with pytest.raises(AssemblyError, match="0-bit"):
+        assemble(text.replace("OpTypeInt 32 0", "OpTypeInt 0 0"))
+    alone = read_both(write(assemble(SHADER_HEAD + "%t = OpTypeInt 0 0\n")))
+    assert isinstance(alone, Module)

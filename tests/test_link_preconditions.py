@@ -40,13 +40,15 @@ OpFunctionEnd
 """
 
 
-def edited(text: str, name: str, edit: object) -> Module:
+def edited(text: str, name: str, edit: object, new_ids: int = 1) -> Module:
     """`text` assembled, its instructions edited by `edit(list of word lists)`, rebuilt
-    as a module named `name` (what a producer's bug or a corrupted file would give)."""
+    as a module named `name` (what a producer's bug or a corrupted file would give), its
+    bound raised by `new_ids`."""
     m = asm(text)
     insts = [m.inst_words(i) for i in range(len(m))]
     edit(insts)  # type: ignore[operator]
-    return Module.from_instructions(insts, version=m.version, bound=m.bound + 1, source=name)
+    return Module.from_instructions(insts, version=m.version, bound=m.bound + new_ids,
+                                    source=name)
 
 
 def index_of(insts: list[list[int]], opcode: int, nth: int = 0) -> int:
@@ -116,3 +118,63 @@ def test_the_first_bad_module_is_named_among_many(tmp_path: Path) -> None:
         check_link_inputs(mods)
     assert spirv_val(bad, "spv1.5") is not None  # spirv-val rejects it too
     check_link_inputs([read(good, source="a.spv")])
+
+
+TWO_FUNCTIONS = LIB.replace("OpFunctionEnd\n", """OpFunctionEnd
+%g = OpFunction %void None %fn
+%l2 = OpLabel
+OpReturn
+OpFunctionEnd
+""")
+
+
+def _move_after(opcode: int, anchor: int, nth_anchor: int = 0) -> object:
+    def edit(insts: list[list[int]]) -> None:
+        moved = insts.pop(index_of(insts, opcode))
+        insts.insert(index_of(insts, anchor, nth_anchor) + 1, moved)
+    return edit
+
+
+def _insert_after(anchor: int, nth_anchor: int, words: list[int]) -> object:
+    def edit(insts: list[list[int]]) -> None:
+        insts.insert(index_of(insts, anchor, nth_anchor) + 1, words)
+    return edit
+
+
+@pytest.mark.parametrize("edit, message", [
+    # OpDecorate (71) after the first function: merge would sort it away from it.
+    (_move_after(71, 56), r"instruction \d+ \(OpDecorate\) is out of the Logical Layout's "
+                          r"order"),
+    # OpIAdd (128) among the declarations, before the first function.
+    (_insert_after(21, 0, [(5 << 16) | 128, 3, 90, 3, 3]),
+     r"instruction 7 \(OpIAdd\) stands outside every function"),
+    # OpIAdd between the two functions.
+    (_insert_after(56, 0, [(5 << 16) | 128, 3, 90, 3, 3]),
+     r"instruction \d+ \(OpIAdd\) stands between functions"),
+    # A type after the last function.
+    (_insert_after(56, 1, [(4 << 16) | 21, 90, 64, 0]),
+     r"instruction \d+ \(OpTypeInt\) stands between functions"),
+])
+def test_instructions_out_of_their_region(edit: object, message: str) -> None:
+    """The Logical Layout (SPIR-V 2.4): capabilities to annotations first, then types,
+    constants and global variables, then functions; between functions only debug lines
+    (glslang -g writes an OpLine there) and extended instructions. spirv-val refuses each
+    of these modules too; spvlink refuses them before merging, alone and among ten inputs
+    (checked together, in one numpy pass), naming the instruction."""
+    bad = edited(TWO_FUNCTIONS, "bad.spv", edit, new_ids=100)
+    assert spirv_val(write(bad), "spv1.5") is not None
+    with pytest.raises(LinkError, match=r"^bad\.spv: malformed module: " + message):
+        check_link_inputs([bad])
+    good = write(asm(TWO_FUNCTIONS))
+    many = read_many([good] * 9 + [write(bad)], [f"m{k}.spv" for k in range(9)] + ["bad.spv"])
+    with pytest.raises(LinkError, match=r"^bad\.spv: malformed module: " + message):
+        check_link_inputs(many)
+
+
+def test_debug_lines_between_functions_pass() -> None:
+    """glslang -g writes an OpLine after an OpFunctionEnd: that module links as before."""
+    line = edited(TWO_FUNCTIONS, "line.spv", lambda insts: insts.insert(
+        index_of(insts, 56) + 1, [(1 << 16) | 317]))  # OpNoLine
+    check_link_inputs([line])
+    assert spirv_val(write(link([line], LinkOptions(create_library=True)).module),
+                     "spv1.5") is None

@@ -609,7 +609,7 @@ def _fail_at(words: Any, starts: Sequence[int], index: int) -> ParseError:
 def _bad_constant(words: Any, starts: Any, sizes: Any, opcodes: Any,
                   scope: Any = None) -> int | None:
     """Index of the first OpConstant/OpSpecConstant whose word count disagrees with its
-    type's width, or whose type is not an OpTypeInt/OpTypeFloat defined before it (the
+    type's width, whose type is 0 bits wide, or whose type is not an OpTypeInt/OpTypeFloat defined before it (the
     first definition counts, as in `DecodeContext`).
 
     `scope` numbers the module of each instruction when several are checked at once, so
@@ -640,7 +640,7 @@ def _bad_constant(words: Any, starts: Any, sizes: Any, opcodes: Any,
         found = np.zeros(rtype.size, dtype=bool)
         w = np.zeros(rtype.size, dtype=np.int64)
     expected = Word.CONSTANT_VALUE + literal_words(w)
-    bad = ~found | (sizes[consts] != expected)
+    bad = ~found | (w == 0) | (sizes[consts] != expected)
     if bad.any():
         return int(consts[np.argmax(bad)])
     return None

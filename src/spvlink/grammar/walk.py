@@ -47,8 +47,10 @@ def ext_set_known(name: str) -> bool:
 
 def literal_words(width: Any) -> Any:
     """Words of a literal typed by a numeric type of `width` bits (an int, or a numpy
-    array of them): one for 32 bits and fewer, else whole words, low-order first."""
-    return ((width + 31) // 32).clip(1) if hasattr(width, "clip") else max(1, (width + 31) // 32)
+    array of them): whole words, low-order first, as SPIRV-Tools' parser counts them
+    (`(bit_width + 31) / 32`). A width of 0 gives no words; `typed_number` and the
+    reader refuse such a literal, which no producer writes and spirv-dis reads as empty."""
+    return (width + 31) // 32
 
 
 class WalkError(Exception):
@@ -218,6 +220,8 @@ class _Walker:
         self.cacheable = False
         if width is None:
             raise WalkError(f"{what} is not {wanted}", pos)
+        if width == 0:
+            raise WalkError(f"{what} is a 0-bit numeric type, which has no literals", pos)
         count = literal_words(width)
         self.need(pos, count, f"{width}-bit literal")
         self.out.append(Span("LiteralContextDependentNumber", pos, pos + count))

@@ -13,6 +13,7 @@ numpy passes over all inputs at once, no loop per instruction: 4% of the CPU tim
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -159,6 +160,24 @@ def _first_problem(mods: list[Module]) -> tuple[Module, str] | None:
             problems.setdefault(k, f"the function begun at instruction {i} has no "
                                         "OpFunctionEnd (missing OpFunctionEnd at end of module)")
 
+    # Between one function's end and the next function (or the module's end) only debug
+    # lines and extended instructions (non-semantic debug information) stand; glslang -g
+    # writes an OpLine there. Anything else was sorted by merge as if it were a
+    # declaration, away from what it uses or uses it.
+    is_fn = opcodes == Op.Function
+    is_end = opcodes == Op.FunctionEnd
+    opened = np.concatenate([[0], np.cumsum(is_fn)])
+    closed = np.concatenate([[0], np.cumsum(is_end)])
+    base = inst_base[inst_module]
+    depth = (opened[1:] - opened[base]) - (closed[:-1] - closed[base])
+    after_first = opened[1:] > opened[base]
+    between = np.flatnonzero((depth == 0) & after_first & ~_between_functions()[opcodes])
+    for i in between[:1].tolist():
+        k = int(inst_module[i])
+        problems.setdefault(k, f"instruction {i - int(inst_base[k])} "
+                               f"({grammar().opname(int(opcodes[i]))}) stands between "
+                               "functions")
+
     if problems:
         k = min(problems)
         return mods[k], problems[k]
@@ -172,20 +191,26 @@ _BODY_CLASSES = frozenset({
     "Derivative", "Function", "Group", "Image", "Memory", "Non-Uniform", "Primitive",
     "Relational_and_Logical",
 })
-_body_memo: list[Any] = []
-
-
+@functools.cache
 def _body_only() -> Any:
     """Per opcode: True where the instruction belongs in a function body only."""
-    if not _body_memo:
-        import numpy as np
+    import numpy as np
 
-        table = np.zeros(1 << 16, dtype=bool)
-        for opcode, info in grammar().instructions.items():
-            table[opcode] = info.klass in _BODY_CLASSES
-        table[[Op.Variable, Op.Function, Op.Undef, Op.FunctionEnd]] = False
-        _body_memo.append(table)
-    return _body_memo[0]
+    table = np.zeros(1 << 16, dtype=bool)
+    for opcode, info in grammar().instructions.items():
+        table[opcode] = info.klass in _BODY_CLASSES
+    table[[Op.Variable, Op.Function, Op.Undef, Op.FunctionEnd]] = False
+    return table
+
+
+@functools.cache
+def _between_functions() -> Any:
+    """Per opcode: True where the instruction may stand between two functions."""
+    import numpy as np
+
+    table = np.zeros(1 << 16, dtype=bool)
+    table[[Op.Line, Op.NoLine, Op.ExtInst]] = True
+    return table
 
 
 def _shared_words(mods: list[Module], np: Any) -> tuple[Any, Any]:
