@@ -168,9 +168,9 @@ def _first_problem(mods: list[Module]) -> tuple[Module, str] | None:
     is_end = opcodes == Op.FunctionEnd
     opened = np.concatenate([[0], np.cumsum(is_fn)])
     closed = np.concatenate([[0], np.cumsum(is_end)])
-    base = inst_base[inst_module]
-    depth = (opened[1:] - opened[base]) - (closed[:-1] - closed[base])
-    after_first = opened[1:] > opened[base]
+    module_start = inst_base[inst_module]
+    depth = (opened[1:] - opened[module_start]) - (closed[:-1] - closed[module_start])
+    after_first = opened[1:] > opened[module_start]
     between = np.flatnonzero((depth == 0) & after_first & ~_between_functions()[opcodes])
     for i in between[:1].tolist():
         k = int(inst_module[i])
