@@ -17,6 +17,8 @@ import re
 import struct
 from fractions import Fraction
 
+from .._words import MAX_WORD_COUNT
+
 # (exponent bits, fraction bits) per float width.
 FLOAT_FORMATS = {16: (5, 10), 32: (8, 23), 64: (11, 52)}
 
@@ -134,7 +136,11 @@ def encode_integer(text: str, width: int, signed: bool) -> list[int]:
     take whole words the same way: sign- or zero-extended to the last word's top bit."""
     if width < 1:
         raise LiteralError(f"unsupported {width}-bit integer literals")
-    n_words = max(1, (width + 31) // 32)
+    n_words = (width + 31) // 32
+    if n_words > MAX_WORD_COUNT:
+        # The type's width is the input's claim: refused before any number that big is built.
+        raise LiteralError(f"a {width}-bit literal takes {n_words} words, more than an "
+                           f"instruction holds ({MAX_WORD_COUNT})")
     all_bits = (1 << (32 * n_words)) - 1
     value, is_hex = parse_c_integer(text)
     if value < 0 and not signed:
