@@ -285,3 +285,51 @@ def test_link_many_parses_each_input_once(tmp_path: Path,
     assert done == ["p0", "p1", "p2"]
     assert sorted(calls) == sorted([str(EXPORTS), str(IMPORTS)])
     assert (tmp_path / "p0.spv").read_bytes() == (tmp_path / "p2.spv").read_bytes()
+
+
+def test_read_input_bytes_files_streams_and_limits(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Inputs are read with os-level calls: a regular file whole, a stream (a FIFO) a chunk
+    at a time up to the limit; a directory, a missing file or anything over the limit is
+    one clear error naming the path."""
+    import threading
+
+    from spvlink import stage
+
+    data = IMPORTS.read_bytes()
+    assert stage.read_input_bytes(IMPORTS) == data
+    assert stage.read_input_bytes(str(IMPORTS)) == data
+    empty = tmp_path / "empty.spv"
+    empty.write_bytes(b"")
+    assert stage.read_input_bytes(empty) == b""
+    with pytest.raises(InputError, match=r"x\.spv: no such file"):
+        stage.read_input_bytes(tmp_path / "x.spv")
+    with pytest.raises(InputError, match="is a directory"):
+        stage.read_input_bytes(tmp_path)
+
+    def fed(fifo: Path, payload: bytes) -> threading.Thread:
+        def feed() -> None:
+            try:
+                with open(fifo, "wb") as f:
+                    for at in range(0, len(payload), 1000):
+                        f.write(payload[at:at + 1000])
+            except BrokenPipeError:  # the reader stopped at the limit
+                pass
+        t = threading.Thread(target=feed)
+        t.start()
+        return t
+
+    fifo = tmp_path / "in.fifo"
+    os.mkfifo(fifo)
+    t = fed(fifo, data * 3)
+    assert stage.read_input_bytes(fifo) == data * 3
+    t.join()
+
+    monkeypatch.setattr(stage, "MAX_INPUT_BYTES", len(data) - 4)
+    with pytest.raises(InputError, match=r"more than \d+ bytes, the limit on inputs"):
+        stage.read_input_bytes(IMPORTS)
+    t = fed(fifo, data * 3)
+    with pytest.raises(InputError, match=r"in\.fifo: more than \d+ bytes"):
+        stage.read_input_bytes(fifo)
+    t.join(timeout=30)
+    assert not t.is_alive()

@@ -225,15 +225,28 @@ def check_outputs(inputs: Iterable[str | Path], outputs: Iterable[tuple[str, str
     seen: dict[str, str] = {}
     seen_ino: dict[tuple[int, int], str] = {}
     dirs: dict[str, str] = {}
+    tree_list = [(what, Path(p), _identity(Path(p))[0]) for what, p in trees]
+    files = list(outputs)
+    # An input (it exists) is an output file only if that file exists and is the same
+    # (device, inode): one stat per input, none when no output exists yet. Only a tree,
+    # which may hold inputs, needs the inputs' resolved spellings.
+    by_inode_only = not tree_list
+    if by_inode_only and not any(os.path.lexists(p) for _, p in files):
+        inputs = ()
     for src in inputs:
         if str(src) == "-":
+            continue
+        if by_inode_only:
+            try:
+                st = os.stat(src)
+            except OSError:
+                continue  # reading it will say what is wrong
+            seen_ino[(st.st_dev, st.st_ino)] = f"input {src}"
             continue
         real, ino = _identity(Path(src), dirs)
         seen[real] = f"input {src}"
         if ino is not None:
             seen_ino[ino] = f"input {src}"
-    tree_list = [(what, Path(p), _identity(Path(p))[0]) for what, p in trees]
-    files = list(outputs)
     for _, p in files:
         destination(p)  # a FIFO or device fails here, before any work
     for what, p in [*files, *((w, p) for w, p, _ in tree_list)]:

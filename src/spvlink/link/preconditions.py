@@ -160,23 +160,23 @@ def _first_problem(mods: list[Module]) -> tuple[Module, str] | None:
             problems.setdefault(k, f"the function begun at instruction {i} has no "
                                         "OpFunctionEnd (missing OpFunctionEnd at end of module)")
 
-    # Between one function's end and the next function (or the module's end) only debug
-    # lines and extended instructions (non-semantic debug information) stand; glslang -g
-    # writes an OpLine there. Anything else was sorted by merge as if it were a
-    # declaration, away from what it uses or uses it.
-    is_fn = opcodes == Op.Function
-    is_end = opcodes == Op.FunctionEnd
-    opened = np.concatenate([[0], np.cumsum(is_fn)])
-    closed = np.concatenate([[0], np.cumsum(is_end)])
-    module_start = inst_base[inst_module]
-    depth = (opened[1:] - opened[module_start]) - (closed[:-1] - closed[module_start])
-    after_first = opened[1:] > opened[module_start]
-    between = np.flatnonzero((depth == 0) & after_first & ~_between_functions()[opcodes])
-    for i in between[:1].tolist():
-        k = int(inst_module[i])
-        problems.setdefault(k, f"instruction {i - int(inst_base[k])} "
-                               f"({grammar().opname(int(opcodes[i]))}) stands between "
-                               "functions")
+        # Between one function's end and the next function (or the module's end) only
+        # debug lines and extended instructions (non-semantic debug information) stand;
+        # glslang -g writes an OpLine there. Anything else was sorted by merge as if it
+        # were a declaration, away from what it uses or uses it. Only those gaps are
+        # looked at (modules whose functions do not alternate are reported above).
+        ends = np.flatnonzero(~is_start)
+        follows = np.minimum(ends + 1, where.size - 1)
+        same = (ends + 1 < where.size) & (ev_module[follows] == ev_module[ends])
+        gap_start = where[ends] + 1
+        gap_stop = np.where(same, where[follows], inst_base[ev_module[ends] + 1])
+        gaps = ranges(gap_start, np.maximum(gap_stop - gap_start, 0))
+        between = gaps[~_between_functions()[opcodes[gaps]]] if gaps.size else gaps
+        for i in between[:1].tolist():
+            k = int(inst_module[i])
+            problems.setdefault(k, f"instruction {i - int(inst_base[k])} "
+                                   f"({grammar().opname(int(opcodes[i]))}) stands between "
+                                   "functions")
 
     if problems:
         k = min(problems)
