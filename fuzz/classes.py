@@ -110,8 +110,28 @@ def switch_literal() -> bytes:
     return from_words(join(header, insts))
 
 
+def zero_width_literal() -> bytes:
+    """Root cause 8 (an output spirv-dis refuses): an OpConstant of an `OpTypeInt 0 0`
+    with one literal word. SPIRV-Tools gives a 0-bit literal no words; spvlink read one,
+    linked it and wrote what spirv-dis refuses. Now both readers refuse the literal."""
+    header, insts = _corpus("spec_consts.glslc-O.spv")
+    at = next(k for k, i in enumerate(insts) if i[0] & 0xFFFF == OP_TYPE_INT)
+    insts[at][2] = 0
+    return from_words(join(header, insts))
+
+
 ASM_BOUND = "; SPIR-V\n; Version: 1.5\n; Bound: 4294967296\n" + SMALL
 RAW_WORD_LINE = SMALL.replace("%l = OpLabel", "%l = OpLabel\n!0x00030047 !1 !2")
+WIDE_LITERAL = SMALL.replace("%uint = OpTypeInt 32 0",
+                             "%uint = OpTypeInt 2147483648 0\n%c = OpConstant %uint 0")
+# An instruction of a function body between two functions (merge sorted it among the
+# declarations, away from its uses).
+BETWEEN_FUNCTIONS = SMALL + """%one = OpIAdd %uint %uint %uint
+%g = OpFunction %void None %fn
+%l2 = OpLabel
+OpReturn
+OpFunctionEnd
+"""
 
 # name: (extension, maker, config, the class in the issue's words)
 CASES: dict[str, tuple[str, Any, dict[str, Any], str]] = {
@@ -141,6 +161,14 @@ CASES: dict[str, tuple[str, Any, dict[str, Any], str]] = {
                               "7: 40,000 ids sharing one OpName (118 s before)"),
     "switch-literal-words": ("spv", switch_literal, {},
                              "8: OpSwitch case words not in (literal, label) pairs"),
+    "zero-width-literal": ("spv", zero_width_literal, {},
+                           "8: a literal of a 0-bit OpTypeInt (SPIRV-Tools counts no words; "
+                           "spvlink read one and wrote what spirv-dis refuses)"),
+    "literal-wider-than-an-instruction": (
+        "spvasm", lambda: WIDE_LITERAL.encode(), {},
+        "6: a literal of a 2^31-bit type (the assembler built 67 M words before checking)"),
+    "between-functions": ("spvasm", lambda: BETWEEN_FUNCTIONS.encode(), {},
+                          "8: a function-body instruction between two functions, linked"),
 }
 
 
