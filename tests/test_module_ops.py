@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from helpers import CORPUS
 from spvlink.binary import read
 from spvlink.ir import Module, concatenate
+from spvlink.ir import module as ir_module
 from spvlink.ir.check import ModuleInvariantError, check_module
 
 NAMES = sorted(p.name for p in (CORPUS / "spv").glob("*.spv") if not p.name.endswith(".be.spv"))
@@ -74,18 +75,30 @@ def test_select_keeps_and_remaps_like_the_model(name: str, seed: int) -> None:
 @SETTINGS
 @given(name=st.sampled_from(NAMES), seed=st.integers(0, 2**32 - 1))
 def test_select_any_order(name: str, seed: int) -> None:
-    """Any order of runs (the merge's sort): words and id positions follow each
-    instruction."""
+    """Any order of runs (the merge's sort), and a keep-mask of them: words and id
+    positions follow each instruction, whichever way the runs are copied."""
     m = corpus_module(name)
     rng = np.random.default_rng(seed)
     cuts = np.sort(rng.choice(np.arange(1, max(len(m), 2)), size=min(5, len(m) - 1),
                               replace=False)) if len(m) > 2 else np.array([], dtype=np.int64)
     runs = np.split(np.arange(len(m)), cuts)
     order = np.concatenate([runs[k] for k in rng.permutation(len(runs))])
-    out = m.select(order)
     offsets = id_offsets(m)
-    assert model(out) == [m.inst_words(i) for i in order.tolist()]
-    assert id_offsets(out) == [offsets[i] for i in order.tolist()]
+    # Both ways of copying runs: slice by slice (long runs) and one index array.
+    for words_per_run in (0, 1 << 30):
+        saved, ir_module.SLICE_WORDS_PER_RUN = ir_module.SLICE_WORDS_PER_RUN, words_per_run
+        try:
+            out = m.select(order)
+            kept = m.select(np.sort(order[: max(1, order.size // 2)]),
+                            remap=np.arange(m.bound, dtype=np.uint32))
+        finally:
+            ir_module.SLICE_WORDS_PER_RUN = saved
+        assert model(out) == [m.inst_words(i) for i in order.tolist()]
+        assert id_offsets(out) == [offsets[i] for i in order.tolist()]
+        half = np.sort(order[: max(1, order.size // 2)]).tolist()
+        assert model(kept) == [m.inst_words(i) for i in half]
+        assert id_offsets(kept) == [offsets[i] for i in half]
+        check_module(kept, unique_results=True)
 
 
 @SETTINGS
