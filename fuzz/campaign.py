@@ -190,7 +190,7 @@ def run_campaign(n: int, *, seed: int = 0, jobs: int = 0, progress: bool = True,
     stop = threading.Event()
 
     def loop() -> None:
-        worker = Worker()
+        worker = Worker(fork_lock=lock)
         try:
             while not stop.is_set():
                 with lock:

@@ -133,17 +133,25 @@ class Worker:
     """A worker process; `run` sends a job and waits for the answer, killing and
     replacing the process when it does not answer in time or dies."""
 
-    def __init__(self) -> None:
+    def __init__(self, fork_lock: Any = None) -> None:
         self.ctx = mp.get_context("fork")
         self.proc: Any = None
         self.conn: Any = None
         self.failure = ""
+        # Forking while another thread holds a lock (a module's import lock, above all)
+        # leaves that lock held forever in the child: the campaign's threads fork only
+        # under the lock they make cases under (which import and run spirv-dis).
+        self.fork_lock = fork_lock
         self.start()
 
     def start(self) -> None:
         parent, child = self.ctx.Pipe()
         self.proc = self.ctx.Process(target=_serve, args=(child,), daemon=True)
-        self.proc.start()
+        if self.fork_lock is None:
+            self.proc.start()
+        else:
+            with self.fork_lock:
+                self.proc.start()
         child.close()
         self.conn = parent
 

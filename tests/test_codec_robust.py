@@ -466,6 +466,24 @@ def test_plan_memo_shared_by_threads(monkeypatch: pytest.MonkeyPatch) -> None:
     assert all(0 <= v < len(memo.plans) for v in memo.fixed.values())
 
 
+def test_plan_memo_usable_in_a_child_forked_while_its_lock_is_held(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fork while another thread holds the memo's lock (a program with threads that
+    forks workers, as the fuzzing campaign does) gives the child a fresh lock: it reads
+    instead of waiting for ever on a lock no thread of it will release."""
+    import multiprocessing
+
+    monkeypatch.setattr(reader, "_MEMO", reader._PlanMemo())  # every header unknown
+    data = CORPUS[0].read_bytes()
+    with reader._MEMO.lock:
+        child = multiprocessing.get_context("fork").Process(target=read, args=(data,))
+        child.start()
+    child.join(timeout=60)
+    if child.exitcode is None:
+        child.kill()
+    assert child.exitcode == 0
+
+
 def test_every_float_pattern_prints_in_a_form_that_assembles_back() -> None:
     """The disassembler trusts this for 16-, 32- and 64-bit floats (it prints raw words
     only for bits above the width): every half, and special and random singles and

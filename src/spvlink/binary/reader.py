@@ -15,6 +15,7 @@ This is the chokepoint where low-level failures become `ParseError`s."""
 from __future__ import annotations
 
 import _thread  # the lock alone: `threading` costs 0.7 ms of start-up
+import os
 from array import array
 from collections.abc import Sequence
 from typing import Any
@@ -181,6 +182,15 @@ def _table_key(hdr: int) -> int | None:
 
 
 _MEMO = _PlanMemo()
+
+
+def _new_memo_lock() -> None:
+    """In a forked child: a fork while another thread held the memo's lock would leave it
+    held there for ever (the child has no such thread to release it)."""
+    _MEMO.lock = _thread.allocate_lock()
+
+
+os.register_at_fork(after_in_child=_new_memo_lock)
 
 
 def _zero_byte(words: Any) -> Any:
