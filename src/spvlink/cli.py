@@ -428,11 +428,17 @@ def _tune_allocator(inputs: list[str]) -> None:
     and fresh pages cost a fault each (measured: about a tenth of a 2000-module link)."""
     if not sys.platform.startswith("linux"):
         return
-    try:
-        total = sum(os.path.getsize(p) for p in inputs if p != "-")
-    except OSError:
-        return  # the stage reports the file
-    if total < (4 << 20):
+    total = 0
+    for p in inputs:  # until the threshold: a link of thousands of files stats a few
+        if p == "-":
+            continue
+        try:
+            total += os.path.getsize(p)
+        except OSError:
+            return  # the stage reports the file
+        if total >= (4 << 20):
+            break
+    else:
         return
     import ctypes
 
