@@ -98,3 +98,18 @@ def test_execution_mode_id() -> None:
 """, env="spv1.5")
     d = describe(m)
     assert d["entry_points"][0]["execution_modes"] == ["LocalSizeId %2 %3 %3"]
+
+
+def test_spec_constant_without_a_global_type_shows_raw_words() -> None:
+    """A spec constant whose type is not a global numeric type (here defined after an
+    OpFunction: the fuzzing campaign of seed 8 found `info` exiting 101 on it) shows its
+    words as the disassembler spells raw words, in the text and the JSON."""
+    from spvlink.text import assemble
+
+    m = assemble("%f = OpFunction %void None %fn\n%15 = OpTypeInt 64 0\n"
+                 "%8 = OpSpecConstant %15 4886718345\n", keep_header=False)
+    d = describe(m)
+    (c,) = d["spec_constants"]
+    assert c["default"] == "!0x23456789 !0x00000001"
+    json.dumps(d)
+    assert "= !0x23456789 !0x00000001" in render_text(d)

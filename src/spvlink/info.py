@@ -59,7 +59,9 @@ def _decorations(m: Module) -> dict[int, dict[str, Any]]:
 def _scalar_value(m: Module, type_id: int, words: list[int], defs: dict[int, int]) -> Any:
     i = defs.get(type_id)
     if i is None or not words:
-        return words
+        # No global numeric type to read the words by (a module out of order, or a bad
+        # id): the raw words, spelled as the disassembler spells them.
+        return " ".join(f"!{w:#010x}" for w in words)
     tw = m.inst_words(i)
     op = opcode_of(tw[0])
     raw = 0
