@@ -13,6 +13,7 @@ mark (`/proc/self/clear_refs`) before it and reading it (`VmHWM`) after.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
 import os
 import resource
@@ -141,17 +142,14 @@ class Worker:
         # Forking while another thread holds a lock (a module's import lock, above all)
         # leaves that lock held forever in the child: the campaign's threads fork only
         # under the lock they make cases under (which import and run spirv-dis).
-        self.fork_lock = fork_lock
+        self.fork_lock = fork_lock if fork_lock is not None else contextlib.nullcontext()
         self.start()
 
     def start(self) -> None:
         parent, child = self.ctx.Pipe()
         self.proc = self.ctx.Process(target=_serve, args=(child,), daemon=True)
-        if self.fork_lock is None:
+        with self.fork_lock:
             self.proc.start()
-        else:
-            with self.fork_lock:
-                self.proc.start()
         child.close()
         self.conn = parent
 

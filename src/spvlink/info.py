@@ -17,6 +17,7 @@ from .ir import Module, Section, decode_string
 from .ir.facts import global_defs
 from .ir.types import describe_type
 from .spec import Decoration, Op
+from .text.disassembler import raw_words
 
 # Storage classes that hold resources bound through descriptors.
 _RESOURCE_CLASSES = ("UniformConstant", "Uniform", "StorageBuffer", "Image",
@@ -61,7 +62,7 @@ def _scalar_value(m: Module, type_id: int, words: list[int], defs: dict[int, int
     if i is None or not words:
         # No global numeric type to read the words by (a module out of order, or a bad
         # id): the raw words, spelled as the disassembler spells them.
-        return " ".join(f"!{w:#010x}" for w in words)
+        return raw_words(words)
     tw = m.inst_words(i)
     op = opcode_of(tw[0])
     raw = 0

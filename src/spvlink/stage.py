@@ -283,24 +283,27 @@ def read_input_bytes(path: str | Path) -> bytes:
             raise InputError(f"{p}: is a directory, not a SPIR-V module or archive")
         if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode):
             raise InputError(f"{p}: is a device, not a SPIR-V module or archive")
-        if stat.S_ISREG(st.st_mode) and st.st_size > MAX_INPUT_BYTES:
+        regular = stat.S_ISREG(st.st_mode)
+        if regular and st.st_size > MAX_INPUT_BYTES:
             raise InputError(f"{p}: more than {MAX_INPUT_BYTES} bytes, the limit on inputs")
         # A regular file is read in one call of its size (a file that grew is read on);
         # a stream up to the limit, a chunk at a time, never reserving the limit.
-        regular = stat.S_ISREG(st.st_mode)
-        chunks = [os.read(fd, st.st_size + 1)] if regular else []
-        total = sum(map(len, chunks))
-        more = not regular or total > st.st_size
-        while more and total <= MAX_INPUT_BYTES and (not chunks or chunks[-1]):
-            chunks.append(os.read(fd, min(1 << 20, MAX_INPUT_BYTES + 1 - total)))
+        chunks: list[bytes] = []
+        total = 0
+        want = st.st_size + 1 if regular else 1 << 20
+        while total <= MAX_INPUT_BYTES:
+            chunks.append(os.read(fd, min(want, MAX_INPUT_BYTES + 1 - total)))
             total += len(chunks[-1])
+            if not chunks[-1] or (regular and total <= st.st_size):
+                break
+            want = 1 << 20
     except OSError as exc:
         raise InputError(f"{p}: cannot read: {exc.strerror or exc}") from None
     finally:
         os.close(fd)
     if total > MAX_INPUT_BYTES:
         raise InputError(f"{p}: more than {MAX_INPUT_BYTES} bytes, the limit on inputs")
-    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    return b"".join(chunks)  # one chunk: that bytes object itself, not a copy
 
 
 class InputModule(NamedTuple):

@@ -619,8 +619,8 @@ def _fail_at(words: Any, starts: Sequence[int], index: int) -> ParseError:
 def _bad_constant(words: Any, starts: Any, sizes: Any, opcodes: Any,
                   scope: Any = None) -> int | None:
     """Index of the first OpConstant/OpSpecConstant whose word count disagrees with its
-    type's width, whose type is 0 bits wide, or whose type is not an OpTypeInt/OpTypeFloat defined before it (the
-    first definition counts, as in `DecodeContext`).
+    type's width, whose type is 0 bits wide, or whose type is not an OpTypeInt/OpTypeFloat
+    defined before it (the first definition counts, as in `DecodeContext`).
 
     `scope` numbers the module of each instruction when several are checked at once, so
     that ids are looked up in their own module.

@@ -633,8 +633,6 @@ SLICE_WORDS_PER_RUN = 512
 def _join_slices(values: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     """values[lo[0]:hi[0]], values[lo[1]:hi[1]], ... as one new array."""
     np = _np()
-    if lo.size == 1:
-        return values[int(lo[0]):int(hi[0])].copy()
     return np.concatenate([values[a:b] for a, b in zip(lo.tolist(), hi.tolist(), strict=True)])
 
 

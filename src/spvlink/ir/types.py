@@ -233,7 +233,8 @@ def _length_codes(m: Module, glob: np.ndarray, rid: np.ndarray) -> np.ndarray:
     def_of[rid[rid > 0]] = glob[rid > 0]
     at = def_of[lengths]
     ok = at >= 0
-    ok[ok] = (m.opcodes[at[ok]] == Op.Constant) & (m.sizes[at[ok]] >= 4) & (m.sizes[at[ok]] <= 5)
+    sizes = m.sizes[at[ok]]  # one or two literal words (none: a 0-bit type's)
+    ok[ok] = (m.opcodes[at[ok]] == Op.Constant) & (sizes >= 4) & (sizes <= 5)
     lengths, at = lengths[ok], at[ok]
     type_at = def_of[m.operand(at, Word.RESULT_TYPE).astype(np.int64)]
     ok = type_at >= 0

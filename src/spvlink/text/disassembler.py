@@ -131,7 +131,7 @@ def disassemble(module: Module, *, raw_id: bool = False, header: bool = True,
                 else:
                     prefix = f"%{rname} = "
             elif raw_rest:
-                parts.append(_raw(ws[a:b]))
+                parts.append(raw_words(ws[a:b]))
             elif code == _UINT:
                 parts.append(str(ws[a]))
             elif code == _VALUE:
@@ -141,19 +141,19 @@ def disassemble(module: Module, *, raw_id: bool = False, header: bool = True,
                 text = _mask(okind, ws[a])
                 if not text:
                     raw_rest = True
-                    text = _raw(ws[a:b])
+                    text = raw_words(ws[a:b])
                 parts.append(text)
             elif code == _STRING:
                 if not _padded(ws[b - 1]):  # bytes after the string's NUL
                     raw_rest = True
-                    parts.append(_raw(ws[a:b]))
+                    parts.append(raw_words(ws[a:b]))
                 else:
                     parts.append(quote_string(decode_string(ws[a:b])))
             elif code == _NUMBER:
                 number = _typed_number(ctx, ws, a, b)
                 if number is None:
                     raw_rest = True
-                    number = _raw(ws[a:b])
+                    number = raw_words(ws[a:b])
                 parts.append(number)
             elif code == _SPECOP:
                 info = g.instructions.get(ws[a])
@@ -197,7 +197,7 @@ def _padded(word: int) -> bool:
     return False
 
 
-def _raw(words: list[int]) -> str:
+def raw_words(words: list[int]) -> str:
     """Words as spirv-as's raw `!<n>` operands: for values that the usual spelling would
     not give back word for word (the assembler takes the rest of such an instruction
     by spelling: ids, raw words)."""

@@ -18,6 +18,7 @@ import struct
 from fractions import Fraction
 
 from .._words import MAX_WORD_COUNT
+from ..grammar.walk import literal_words
 
 # (exponent bits, fraction bits) per float width.
 FLOAT_FORMATS = {16: (5, 10), 32: (8, 23), 64: (11, 52)}
@@ -136,7 +137,7 @@ def encode_integer(text: str, width: int, signed: bool) -> list[int]:
     take whole words the same way: sign- or zero-extended to the last word's top bit."""
     if width < 1:
         raise LiteralError(f"unsupported {width}-bit integer literals")
-    n_words = (width + 31) // 32
+    n_words = literal_words(width)
     if n_words > MAX_WORD_COUNT:
         # The type's width is the input's claim: refused before any number that big is built.
         raise LiteralError(f"a {width}-bit literal takes {n_words} words, more than an "
