@@ -27,7 +27,9 @@ Row names: ``chain200:e2e``, ``chain1000:e2e-O2``, ``wide500pe:e2e``.
 
 Also measured: the growth exponent of each tool over chain 100..2000 (least squares on
 log time against log N), the CPU time (user + sys) of ``spvlink --help`` against
-``python3 -c 'import json'`` (median of 20), and ``spvlink link-many`` on a manifest of 40
+``python3 -c 'import json'`` (median of 20), the start-up floor (Python, its numpy import, and
+``spvlink link`` of 2 modules, against the link-only targets in seconds), and
+``spvlink link-many`` on a manifest of 40
 independent chain programs against one ``spvlink link`` process per program.
 """
 
@@ -593,6 +595,47 @@ def bench_help(n: int = 20) -> dict[str, Any]:
     }
 
 
+def bench_floor(rows: Sequence[Row], n: int = 20) -> dict[str, Any]:
+    """What every spvlink process pays before its inputs matter, against the link-only
+    targets: the wall time (median of `n`, alternating) of this Python starting
+    (`-c pass`), of it importing numpy (with one BLAS thread, as spvlink runs it), and of
+    `spvlink link` on the 2 modules of chain 1. For each chain row with a target, the
+    target in seconds (ratio x spirv-link's median) and how much of it the 2-module link
+    already takes."""
+    spec = parse_name("chain1")
+    data = ensure_workload(spec)
+    d = Path(data["dir"])
+    out = d / "out"
+    out.mkdir(exist_ok=True)
+    commands = {
+        "python_s": [sys.executable, "-c", "pass"],
+        "python_import_numpy_s": [
+            sys.executable, "-c",
+            "import os; os.environ.setdefault('OPENBLAS_NUM_THREADS', '1'); import numpy",
+        ],
+        "spvlink_link_2_modules_s": [
+            *spvlink_cmd(), "link", *[str(d / p) for p in data["inputs"]],
+            "--no-spirv-opt", "--no-spirv-val", "-o", str(out / "floor.spv"),
+        ],
+    }
+    times: dict[str, list[float]] = {k: [] for k in commands}
+    for argv in commands.values():
+        run_child(argv)  # warm-up
+    for _ in range(n):
+        for key, argv in commands.items():
+            times[key].append(run_child(argv).wall)
+    res: dict[str, Any] = {"runs": n, **{k: statistics.median(v) for k, v in times.items()}}
+    floor = res["spvlink_link_2_modules_s"]
+    res["targets"] = {}
+    for r in rows:
+        t = TARGETS.get(r.name)
+        if t is None or r.kind != "chain" or not r.spirv_link.median_s:
+            continue
+        target_s = t * r.spirv_link.median_s
+        res["targets"][r.name] = {"target_s": target_s, "floor_share": floor / target_s}
+    return res
+
+
 def has_link_many() -> bool:
     p = run_child([*spvlink_cmd(), "link-many", "--help"])
     return p.rc == 0
@@ -875,10 +918,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             [n for n, _ in chain], [r.spirv_link.median_s for _, r in chain]
         ),
     }
-    help_res = many = None
+    help_res = many = floor = None
     if not args.no_extras:
         help_res = bench_help()
         log(f"--help: {help_res['cpu_ratio']:.2f}x the CPU of python3 -c 'import json'")
+        floor = bench_floor(rows)
         many = bench_link_many(args.many, 10, 3 if not args.quick else 1, log)
     info["loadavg_end"] = os.getloadavg()
     info["total_s"] = time.perf_counter() - t_start
@@ -900,6 +944,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"'import json' {help_res['python_import_json_cpu_s'] * 1e3:.1f} ms: "
             f"{help_res['cpu_ratio']:.2f}x"
         )
+    if floor:
+        print(
+            f"start-up floor (wall, median of {floor['runs']}): python {floor['python_s']:.3f} s;"
+            f" python importing numpy {floor['python_import_numpy_s']:.3f} s; spvlink linking"
+            f" the 2 modules of chain 1 {floor['spvlink_link_2_modules_s']:.3f} s"
+        )
+        for name, t in floor["targets"].items():
+            print(
+                f"  {name}: the target is {t['target_s']:.3f} s; linking 2 modules takes"
+                f" {t['floor_share']:.0%} of it"
+            )
     if many and "error" not in many:
         print(
             f"link-many {many['programs']} x {many['program']}: {many['link_many_s']:.2f} s; "
@@ -924,6 +979,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "end_to_end": [asdict(r) for r in e2e_rows],
                     "growth": growth,
                     "help": help_res,
+                    "start_up_floor": floor,
                     "link_many": many,
                 },
                 indent=1,

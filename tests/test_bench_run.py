@@ -111,3 +111,30 @@ def test_validation_form_script() -> None:
     for form in ("as written", "functions reversed", "ids spread (x3)", "ids reversed",
                  "decorations by target", "decorations reversed"):
         assert f"| {form} |" in r.stdout
+
+
+def test_start_up_floor(tmp_path: Path) -> None:
+    """The start-up floor: each command timed for real (numpy's import costs more than a
+    bare start, a link of 2 modules more than that import), and each chain target turned
+    into seconds from spirv-link's median: 0.35 x 0.4 s = 0.14 s."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_run", _ROOT / "bench/run.py")
+    assert spec is not None and spec.loader is not None
+    run = importlib.util.module_from_spec(spec)
+    sys.modules["bench_run"] = run  # dataclasses look their module up
+    try:
+        spec.loader.exec_module(run)
+        run.WORK = tmp_path / "work"
+        row = run.Row("chain200", "chain", 200, False, 201, 0, 1, run.ToolResult(),
+                      run.ToolResult(median_s=0.4))
+        floor = run.bench_floor([row], n=2)
+    finally:
+        del sys.modules["bench_run"]
+    assert floor["runs"] == 2
+    assert 0 < floor["python_s"] < floor["python_import_numpy_s"]
+    assert floor["python_import_numpy_s"] < floor["spvlink_link_2_modules_s"]
+    target = floor["targets"]["chain200"]
+    assert target["target_s"] == pytest.approx(0.14)
+    assert target["floor_share"] == pytest.approx(floor["spvlink_link_2_modules_s"] / 0.14)
+    assert (tmp_path / "work/chain1/out/floor.spv").is_file()
