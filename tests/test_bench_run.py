@@ -125,7 +125,7 @@ def test_start_up_floor(tmp_path: Path) -> None:
     sys.modules["bench_run"] = run  # dataclasses look their module up
     try:
         spec.loader.exec_module(run)
-        run.WORK = tmp_path / "work"
+        run.__dict__["WORK"] = tmp_path / "work"  # where ensure_workload generates
         row = run.Row("chain200", "chain", 200, False, 201, 0, 1, run.ToolResult(),
                       run.ToolResult(median_s=0.4))
         floor = run.bench_floor([row], n=2)
