@@ -346,7 +346,7 @@ def _free_cores() -> int:
 
 def _read_on_two_threads(words: Any, word_base: Any, cut: int, heads: list[_Header],
                          datas: Sequence[bytes | bytearray | memoryview],
-                         srcs: list[str | None]) -> list[Module]:
+                         srcs: Sequence[str | None]) -> list[Module]:
     """`_read_batch` of modules [0, cut) here and [cut, n) on a second thread."""
     import threading
 
