@@ -109,8 +109,10 @@ class _Resolver:
         self.params = _parameters(m, self.fns)
         linkage = {i for i, _t, _n, _l in self.decos.linkage}
         # Ids with decorations other than linkage: only these can differ in decorations.
+        # (Most symbols have their linkage decoration alone: one set lookup, no generator.)
         self.decorated = {t for t, idx in self.decos.by_target.items()
-                          if any(i not in linkage for i in idx)}
+                          if (idx[0] not in linkage if len(idx) == 1
+                              else any(i not in linkage for i in idx))}
         self.canon = np.arange(m.bound, dtype=np.uint32)
         self.keep = np.ones(len(m), dtype=bool)
         self.removed_ids: set[int] = set()
@@ -316,15 +318,15 @@ class _Resolver:
         def files() -> tuple[str, str]:
             return self.origin(imp.target), self.origin(exp.target)
 
-        pairs = [("", imp.target, exp.target)] + [
-            (f" (parameter {k})", a, b)
-            for k, (a, b) in enumerate(zip(self.params_of(imp.target),
-                                           self.params_of(exp.target), strict=False))]
-        for where, a, b in pairs:
+        # The function itself (k = -1), then its parameters in order.
+        pairs = zip([imp.target, *self.params_of(imp.target)],
+                    [exp.target, *self.params_of(exp.target)], strict=False)
+        for k, (a, b) in enumerate(pairs, start=-1):
             if a not in self.decorated and b not in self.decorated:
                 continue
             da, db = self._decoration_rows(a), self._decoration_rows(b)
             if da != db:
+                where = f" (parameter {k})" if k >= 0 else ""
                 fi, fe = files()
                 self.warnings.append(LinkWarning(
                     f"decorations of symbol \"{imp.name}\"{where} differ between "
@@ -375,7 +377,7 @@ class _Resolver:
             k = self.fn_index[gone.target]
             first, last = int(self.fns.first[k]), int(self.fns.last[k])
             self.keep[first:last + 1] = False
-            self.removed_ids.update(int(x) for x in self.m.result_ids[first:last + 1] if x)
+            self.removed_ids.update(x for x in self.m.result_ids[first:last + 1].tolist() if x)
         else:
             self.keep[self.defs[gone.target]] = False
             self.removed_ids.add(gone.target)
