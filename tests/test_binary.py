@@ -312,7 +312,7 @@ def two_threads(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every batch of 3 modules or more is read on two threads, whatever its size and
     the cores this machine gives the test."""
     monkeypatch.setattr(reader_module, "TWO_THREADS_MIN_WORDS", 0)
-    monkeypatch.setattr(reader_module, "_free_cores", lambda: 2)
+    monkeypatch.setattr(reader_module, "usable_cores", lambda: 2)
 
 
 def test_two_threads_read_what_one_reads(two_threads: None) -> None:

@@ -11,9 +11,10 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
+
+from ._cores import usable_cores
 
 if TYPE_CHECKING:
     from .ir import Module
@@ -44,10 +45,7 @@ def strip_natively(m: Module, *, compact: bool) -> Module:
 
 def workers() -> int:
     """The cores this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
+    return usable_cores()
 
 
 def map_parallel(fn: Callable[[T], R], items: Sequence[T]) -> list[R]:

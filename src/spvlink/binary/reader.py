@@ -20,6 +20,7 @@ from array import array
 from collections.abc import Sequence
 from typing import Any
 
+from .._cores import usable_cores
 from .._words import (
     HEADER_WORDS,
     MAGIC,
@@ -331,17 +332,10 @@ def _batch_cut(word_base: Any) -> int | None:
     import numpy as np
 
     total = int(word_base[-1])
-    if total < TWO_THREADS_MIN_WORDS or word_base.size < 3 or _free_cores() < 2:
+    if total < TWO_THREADS_MIN_WORDS or word_base.size < 3 or usable_cores() < 2:
         return None
     cut = int(np.searchsorted(word_base, total // 2))
     return min(max(cut, 1), word_base.size - 2)
-
-
-def _free_cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
 
 
 def _read_on_two_threads(words: Any, word_base: Any, cut: int, heads: list[_Header],
