@@ -112,6 +112,26 @@ def test_import_binds_to_export_and_dead_code_goes() -> None:
                x.endswith('"main" %gl_GlobalInvocationID %data') for x in lines)
 
 
+def test_capabilities_and_extensions_appear_once_in_first_order() -> None:
+    """Each capability and extension once, in the order the inputs first declare them
+    (spirv-link's linker.cpp merges them the same way: a capability already present is
+    not added again); a repeated extended-instruction import becomes the first one."""
+    lib = LIB.replace("OpCapability Linkage\n", "OpCapability Linkage\nOpCapability ImageQuery\n"
+                      "OpCapability Shader\nOpExtension \"SPV_KHR_storage_buffer_storage_class\"\n"
+                      "%glsl = OpExtInstImport \"GLSL.std.450\"\n", 1)
+    main = MAIN.replace("OpCapability Linkage\n", "OpCapability Linkage\nOpCapability ImageQuery\n"
+                        "OpExtension \"SPV_KHR_storage_buffer_storage_class\"\n"
+                        "%glsl2 = OpExtInstImport \"GLSL.std.450\"\n", 1)
+    r = link_asm(main, lib, dce=False)
+    assert r.module is not None
+    assert_valid(r.module)
+    head = [x for x in body(dis(r.module))
+            if "OpCapability" in x or "OpExtension" in x or "OpExtInstImport" in x]
+    assert head == ["OpCapability Shader", "OpCapability ImageQuery",
+                    'OpExtension "SPV_KHR_storage_buffer_storage_class"',
+                    '%1 = OpExtInstImport "GLSL.std.450"']
+
+
 def test_output_is_deterministic() -> None:
     a = write(link_asm(MAIN, LIB).module)  # type: ignore[arg-type]
     b = write(link_asm(MAIN, LIB).module)  # type: ignore[arg-type]

@@ -27,10 +27,17 @@ def deduplicate(m: Module) -> Module:
     canon = np.arange(m.bound, dtype=np.int64)
     keep = np.ones(len(m), dtype=bool)
 
-    # Capabilities, extensions, imports: by words (imports by name, remapping the id).
+    # Capabilities (one operand each, a few in every input): the first of each value,
+    # all at once. Extensions and imports (rarer): by words, imports by name, remapping
+    # the id.
+    caps = m.indices_of(Op.Capability)
+    if caps.size:
+        first = np.unique(m.operand(caps, Word.CAPABILITY), return_index=True)[1]
+        keep[caps] = False
+        keep[caps[first]] = True
     seen_words: set[tuple[int, ...]] = set()
     ext_by_name: dict[tuple[int, ...], int] = {}
-    for i in m.indices(Section.CAPABILITY, Section.EXTENSION, Section.EXT_INST_IMPORT).tolist():
+    for i in m.indices(Section.EXTENSION, Section.EXT_INST_IMPORT).tolist():
         ws = m.inst_words(i)
         if opcode_of(ws[0]) == Op.ExtInstImport:
             _merge_by_operands(ext_by_name, ws, i, canon, keep)
