@@ -12,11 +12,12 @@ from pathlib import Path
 import pytest
 
 from helpers import ROOT, spirv_as, spirv_dis, spirv_val, tool
+from spvlink._cores import usable_cores
 from spvlink.binary import read, write
 from spvlink.errors import ValidationError
 from spvlink.link.finish import compact_ids
 from spvlink.link.strip_debug import NATIVE_STEP
-from spvlink.postprocess import map_parallel, workers
+from spvlink.postprocess import map_parallel
 from spvlink.stage import InvalidModules, StageOptions, run_stage
 from spvlink.tools import validate
 
@@ -98,7 +99,7 @@ def test_per_entry_point_outputs_same_bytes_every_run(tmp_path: Path, wide: list
     cores = os.sched_getaffinity(0)
     os.sched_setaffinity(0, {min(cores)})
     try:
-        assert workers() == 1
+        assert usable_cores() == 1
         alone = run_stage(wide, StageOptions(output=tmp_path / "one.spv", opt_level=opt_level,
                                              module_output="per-entry-point",
                                              target_env="vulkan1.2"))
@@ -116,7 +117,7 @@ def test_map_parallel_keeps_order_and_uses_threads() -> None:
 
     assert map_parallel(work, list(range(50))) == [x * x for x in range(50)]
     assert map_parallel(work, []) == []
-    assert len(seen) <= max(workers(), 1)
+    assert len(seen) <= max(usable_cores(), 1)
 
 
 def test_validation_runs_concurrently_with_the_same_answers(multi_binaries: list[bytes]) -> None:

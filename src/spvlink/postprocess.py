@@ -43,15 +43,10 @@ def strip_natively(m: Module, *, compact: bool) -> Module:
     return compact_ids(out) if compact else out
 
 
-def workers() -> int:
-    """The cores this process may run on."""
-    return usable_cores()
-
-
 def map_parallel(fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
-    """`[fn(x) for x in items]`, on up to `workers()` threads; results (and the first
+    """`[fn(x) for x in items]`, on up to `usable_cores()` threads; results (and the first
     exception) in the order of `items`."""
-    n = min(len(items), workers())
+    n = min(len(items), usable_cores())
     if n < 2:
         return [fn(x) for x in items]
     from concurrent.futures import ThreadPoolExecutor
@@ -60,4 +55,4 @@ def map_parallel(fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
         return list(pool.map(fn, items))
 
 
-__all__ = ["map_parallel", "strip_natively", "strips_natively", "workers"]
+__all__ = ["map_parallel", "strip_natively", "strips_natively"]
