@@ -1,7 +1,7 @@
 """Benchmark runner: spvlink against Khronos spirv-link on the workloads of bench/workloads.py.
 
     python bench/run.py [--only chain1000,wide500pe] [--e2e chain1000,chain1000:O2]
-                        [--repeat N] [--json OUT] [--quick]
+                        [--repeat N] [--json OUT] [--quick] [--baseline REV]
 
 Each workload is generated once into ``bench/work/<kind><n>/`` (git-ignored; reused while its
 ``workload.json`` matches the seed), then linked by both tools as whole processes, alternately:
@@ -25,6 +25,13 @@ passes spvlink gives it (``spvlink.tools.optimizer_passes``: at ``-O 0`` only
 its three processes. spvlink's outputs are checked byte-identical across its runs and valid.
 Row names: ``chain200:e2e``, ``chain1000:e2e-O2``, ``wide500pe:e2e``.
 
+Against another commit (``--baseline REV``): every link-only row is also linked by spvlink
+as REV has it (its ``src/``, exported with ``git archive`` into the work folder, with its own
+grammar cache), in the same alternation, so a row says whether the code got faster or slower
+on the same machine in the same minutes, which the ratio to spirv-link cannot: the machine's
+speed moves both tools by tens of percent from one day to the next. Both spvlinks then start
+as ``python -P -m spvlink`` (the working tree's from ``src/``), and the outputs are compared.
+
 Also measured: the growth exponent of each tool over chain 100..2000 (least squares on
 log time against log N), the CPU time (user + sys) of ``spvlink --help`` against
 ``python3 -c 'import json'`` (median of 20), the start-up floor (Python, its numpy import, and
@@ -47,7 +54,7 @@ import subprocess
 import sys
 import sysconfig
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -130,7 +137,8 @@ class Proc:
 GNU_TIME = "/usr/bin/time"
 
 
-def run_child(argv: Sequence[str], capture: bool = False, rss: bool = False) -> Proc:
+def run_child(argv: Sequence[str], capture: bool = False, rss: bool = False,
+              env: Mapping[str, str] | None = None) -> Proc:
     """Run argv to completion, timing it and reading its resource usage with os.wait4.
 
     A child's ru_maxrss counts the RSS of the process it was forked from (the kernel keeps
@@ -155,7 +163,8 @@ def run_child(argv: Sequence[str], capture: bool = False, rss: bool = False) -> 
             (os.POSIX_SPAWN_DUP2, err_fd, 2),
         ]
         t0 = time.perf_counter()
-        pid = os.posix_spawn(argv[0], list(argv), os.environ, file_actions=actions)
+        pid = os.posix_spawn(argv[0], list(argv), os.environ if env is None else env,
+                             file_actions=actions)
         _, status, ru = os.wait4(pid, 0)
         wall = time.perf_counter() - t0
     finally:
@@ -269,6 +278,10 @@ class Row:
     spirv_link: ToolResult
     ratio: float = 0.0
     rss_ratio: float = 0.0
+    # With --baseline: the same link by spvlink of another commit, and spvlink / it.
+    baseline: ToolResult | None = None
+    baseline_ratio: float = 0.0
+    baseline_same_output: bool | None = None
 
 
 def _outputs(path: Path) -> list[Path]:
@@ -277,8 +290,75 @@ def _outputs(path: Path) -> list[Path]:
     return [path] if path.exists() else []
 
 
+@dataclass
+class Baseline:
+    """spvlink as another commit has it, run beside the working tree's (`--baseline REV`):
+    the link-only rows then say whether the code, not the machine, got faster or slower."""
+
+    rev: str  # as given
+    commit: str  # its full hash
+    src: Path  # that commit's src/, exported
+    cache: Path  # its own XDG cache: its grammar cache's format may differ from ours
+
+
+def prepare_baseline(rev: str) -> Baseline:
+    """Export REV's `src/` (`git archive`) into WORK/baseline-<hash>/ once, compile its
+    bytecode, and return where it is."""
+    import io
+    import tarfile
+
+    found = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--verify", f"{rev}^{{commit}}"],
+                           capture_output=True, text=True)
+    if found.returncode != 0:
+        raise SystemExit(f"error: --baseline {rev}: not a commit of this repository")
+    commit = found.stdout.strip()
+    d = WORK / f"baseline-{commit[:12]}"
+    if not (d / "src/spvlink/__init__.py").is_file():
+        tar = subprocess.run(["git", "-C", str(ROOT), "archive", "--format=tar", commit, "src"],
+                             capture_output=True, check=True).stdout
+        tmp = d.with_name(d.name + ".part")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        with tarfile.open(fileobj=io.BytesIO(tar)) as t:
+            t.extractall(tmp, filter="data")
+        shutil.rmtree(d, ignore_errors=True)
+        tmp.rename(d)
+    import compileall
+
+    compileall.compile_dir(str(d / "src"), quiet=1)
+    return Baseline(rev, commit, d / "src", d / "cache")
+
+
+def _spvlink_from(src: Path, cache: Path | None = None) -> tuple[list[str], dict[str, str]]:
+    """`python -P -m spvlink` importing spvlink from `src` (-P: not from the current
+    folder), and its environment; `cache`: its own XDG cache folder."""
+    env = dict(os.environ, PYTHONPATH=str(src))
+    if cache is not None:
+        env["XDG_CACHE_HOME"] = str(cache)
+    return [sys.executable, "-P", "-m", "spvlink"], env
+
+
+def _same_outputs(a: Sequence[Path], b: Sequence[Path], *, by_name: bool) -> bool:
+    """The same bytes in each (and, for per-entry-point folders, the same file names)."""
+    return len(a) == len(b) and bool(a) and all(
+        (x.name == y.name or not by_name) and x.read_bytes() == y.read_bytes()
+        for x, y in zip(a, b, strict=True))
+
+
+@dataclass
+class _Runner:
+    """One tool of a link-only row: its command, results, name, output and environment."""
+
+    cmd: list[str]
+    res: ToolResult
+    what: str
+    out: Path
+    env: Mapping[str, str] | None = None
+    outputs: list[Path] = field(default_factory=list)
+
+
 def bench_workload(
-    spec: Spec, repeat: int, budget_s: float, log: Any
+    spec: Spec, repeat: int, budget_s: float, log: Any, baseline: Baseline | None = None
 ) -> tuple[Row, dict[str, Any]]:
     data = ensure_workload(spec)
     d = Path(data["dir"])
@@ -286,53 +366,58 @@ def bench_workload(
     out_dir = d / "out"
     out_dir.mkdir(exist_ok=True)
     ours_out = out_dir / ("spvlink.spv" if not spec.per_entry else "spvlink-pe.spv")
+    base_out = out_dir / ("baseline.spv" if not spec.per_entry else "baseline-pe.spv")
     ref_out = out_dir / "spirv-link.spv"
-    ours = [
-        *spvlink_cmd(),
-        "link",
-        *inputs,
-        "--no-spirv-opt",
-        "--no-spirv-val",
-        "-o",
-        str(ours_out),
-    ]
+    link_args = ["link", *inputs, "--no-spirv-opt", "--no-spirv-val"]
     if spec.per_entry:
-        ours += ["--module-output", "per-entry-point"]
+        link_args += ["--module-output", "per-entry-point"]
+    # Against a baseline both spvlinks start the same way: the interpreter, -m.
+    launcher, ours_env = (_spvlink_from(ROOT / "src") if baseline else (spvlink_cmd(), None))
+    ours = [*launcher, *link_args, "-o", str(ours_out)]
     ref = [spirv_tool("spirv-link"), "--target-env", "vulkan1.2", *inputs, "-o", str(ref_out)]
+    runs = [_Runner(ours, ToolResult(), "spvlink", ours_out, ours_env)]
+    if baseline is not None:
+        base_launcher, base_env = _spvlink_from(baseline.src, baseline.cache)
+        runs.append(_Runner([*base_launcher, *link_args, "-o", str(base_out)], ToolResult(),
+                            f"spvlink {baseline.commit[:12]}", base_out, base_env))
+    runs.append(_Runner(ref, ToolResult(), "spirv-link", ref_out))
 
-    r_ours, r_ref = ToolResult(), ToolResult()
-    # warm-up pair (also checks both tools succeed)
-    w1 = run_child(ours, capture=True)
-    w2 = run_child(ref, capture=True)
-    for w, res, what in ((w1, r_ours, "spvlink"), (w2, r_ref, "spirv-link")):
+    # warm-up round (also checks every tool succeeds)
+    round_s = 0.0
+    for r in runs:
+        w = run_child(r.cmd, capture=True, env=r.env)
+        round_s += w.wall
         if w.rc != 0:
-            res.error = f"{what} exited {w.rc}: {w.stderr.strip()[-400:]}"
-            log(f"  {spec.name}: {res.error}")
+            r.res.error = f"{r.what} exited {w.rc}: {w.stderr.strip()[-400:]}"
+            log(f"  {spec.name}: {r.res.error}")
     reps = repeat
-    pair = w1.wall + w2.wall
-    if pair * repeat > budget_s:
-        reps = max(min(3, repeat), int(budget_s // pair))
+    if round_s * repeat > budget_s:
+        reps = max(min(3, repeat), int(budget_s // round_s))
     for _ in range(reps):
-        for cmd, res in ((ours, r_ours), (ref, r_ref)):
-            if res.error:
+        for r in runs:
+            if r.res.error:
                 continue
-            p = run_child(cmd, rss=True)
-            res.times.append(p.wall)
-            res.rss_kb.append(p.rss_kb)
-    for res, out in ((r_ours, ours_out), (r_ref, ref_out)):
+            p = run_child(r.cmd, rss=True, env=r.env)
+            r.res.times.append(p.wall)
+            r.res.rss_kb.append(p.rss_kb)
+    for r in runs:
+        res = r.res
+        # spirv-link writes one module even for a per-entry-point row
+        r.outputs = _outputs(r.out.with_suffix(".spvs") if spec.per_entry and r.out != ref_out
+                             else r.out)
         if res.times:
             res.median_s = statistics.median(res.times)
             res.peak_rss_mb = max(res.rss_kb) / 1024
-        outs = _outputs(out.with_suffix(".spvs") if spec.per_entry and res is r_ours else out)
-        res.out_files = len(outs)
-        res.out_bytes = sum(p.stat().st_size for p in outs)
-        if outs and not res.error:
+        res.out_files = len(r.outputs)
+        res.out_bytes = sum(p.stat().st_size for p in r.outputs)
+        if r.outputs and not res.error:
             res.valid = all(
                 run_child([spirv_tool("spirv-val"), "--target-env", "vulkan1.2", str(p)]).rc == 0
-                for p in outs
+                for p in r.outputs
             )
         elif not res.error:
             res.valid = False
+    r_ours, r_ref = runs[0].res, runs[-1].res
     row = Row(
         spec.name,
         spec.kind,
@@ -347,6 +432,14 @@ def bench_workload(
     if r_ours.median_s and r_ref.median_s:
         row.ratio = r_ours.median_s / r_ref.median_s
         row.rss_ratio = r_ours.peak_rss_mb / r_ref.peak_rss_mb
+    if baseline is not None:
+        base = runs[1]
+        row.baseline = base.res
+        if r_ours.median_s and base.res.median_s:
+            row.baseline_ratio = r_ours.median_s / base.res.median_s
+        if not (r_ours.error or base.res.error):
+            row.baseline_same_output = _same_outputs(runs[0].outputs, base.outputs,
+                                                     by_name=spec.per_entry)
     pending = {
         "data": data,
         "ours": ours_out.with_suffix(".spvs") if spec.per_entry else ours_out,
@@ -802,6 +895,24 @@ def table(rows: Sequence[Row]) -> str:
     return "\n".join(lines)
 
 
+def baseline_table(rows: Sequence[Row], baseline: Baseline) -> str:
+    """The link-only rows against spvlink of the baseline commit, from the same run."""
+    head = (f"| workload | spvlink s | spvlink {baseline.commit[:12]} s | ratio | "
+            "spvlink RSS MB | baseline RSS MB | same output | valid |")
+    lines = [head, "|" + "---|" * 8]
+    for r in rows:
+        b = r.baseline
+        if b is None:
+            continue
+        same = "-" if r.baseline_same_output is None else (
+            "yes" if r.baseline_same_output else "no")
+        lines.append(
+            f"| {r.name} | {r.spvlink.median_s:.3f} | {b.median_s:.3f} | "
+            f"{r.baseline_ratio:.3f}x | {r.spvlink.peak_rss_mb:.0f} | {b.peak_rss_mb:.0f} | "
+            f"{same} | {_valid(r.spvlink.valid)} / {_valid(b.valid)} |")
+    return "\n".join(lines)
+
+
 # ====================================================================== main
 
 
@@ -840,6 +951,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--work", type=Path, default=None, help="where workloads are generated (bench/work)"
     )
     ap.add_argument("--many", type=int, default=40, help="programs in the link-many manifest")
+    ap.add_argument(
+        "--baseline",
+        metavar="REV",
+        help="also link every link-only row with spvlink as commit REV has it (exported "
+        "from git into the work folder), alternating with the other two; both spvlinks "
+        "start as `python -P -m spvlink`",
+    )
     args = ap.parse_args(argv)
     # An installed package has its bytecode compiled (pip does it); an editable install
     # in an environment with PYTHONDONTWRITEBYTECODE set would recompile every run.
@@ -870,16 +988,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     t_start = time.perf_counter()
     info = machine_info()
     log(f"machine: {info['nproc']} x {info['cpu']}, Python {info['python']}, {info['spirv_tools']}")
+    baseline = prepare_baseline(args.baseline) if args.baseline else None
+    if baseline is not None:
+        info["baseline"] = {"rev": baseline.rev, "commit": baseline.commit}
+        log(f"baseline: spvlink at {baseline.commit[:12]} ({baseline.rev}), from {baseline.src}")
     rows: list[Row] = []
     pendings: list[dict[str, Any]] = []
     for spec in specs:
         t0 = time.perf_counter()
-        row, pending = bench_workload(spec, args.repeat, args.budget_s, log)
+        row, pending = bench_workload(spec, args.repeat, args.budget_s, log, baseline)
         rows.append(row)
         pendings.append(pending)
+        against = "" if row.baseline is None else (
+            f", baseline {row.baseline.median_s:.3f} s ({row.baseline_ratio:.3f}x)")
         log(
             f"{spec.name}: spvlink {row.spvlink.median_s:.3f} s, spirv-link "
-            f"{row.spirv_link.median_s:.3f} s, ratio {row.ratio:.3f} "
+            f"{row.spirv_link.median_s:.3f} s, ratio {row.ratio:.3f}{against} "
             f"({time.perf_counter() - t0:.0f} s)"
         )
 
@@ -930,6 +1054,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if rows:
         print(table(rows))
         print()
+        if baseline is not None:
+            print(baseline_table(rows, baseline))
+            print()
     if e2e_rows:
         print(e2e_table(e2e_rows))
         print()
@@ -990,6 +1117,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         r.name
         for r in rows
         if r.spvlink.error or r.spvlink.valid is False or r.spvlink.ran == "FAIL"
+    ] + [
+        f"{r.name} (baseline)" for r in rows
+        if r.baseline is not None and (r.baseline.error or r.baseline.valid is False)
     ] + [
         r.name
         for r in e2e_rows

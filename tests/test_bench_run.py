@@ -138,3 +138,46 @@ def test_start_up_floor(tmp_path: Path) -> None:
     assert target["target_s"] == pytest.approx(0.14)
     assert target["floor_share"] == pytest.approx(floor["spvlink_link_2_modules_s"] / 0.14)
     assert (tmp_path / "work/chain1/out/floor.spv").is_file()
+
+
+def _git(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["git", "-C", str(_ROOT), *args], capture_output=True, text=True)
+
+
+@pytest.mark.skipif(_git("rev-parse", "HEAD").returncode != 0, reason="needs a git checkout")
+def test_baseline_rows(tmp_path: Path) -> None:
+    """`--baseline REV` links every link-only row also with spvlink as REV has it (its src/
+    exported with git archive into the work folder), alternating with the working tree's
+    and spirv-link, and compares the outputs: against HEAD, with src/ as committed, they are
+    the same bytes. A name that is no commit is one clean error."""
+    out_json = tmp_path / "b.json"
+    work = tmp_path / "work"
+    r = subprocess.run(
+        [sys.executable, str(_ROOT / "bench/run.py"), "--only", "chain5,wide3pe",
+         "--repeat", "1", "--no-extras", "--run-kinds", "none", "--baseline", "HEAD",
+         "--work", str(work), "--json", str(out_json)],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+    head = _git("rev-parse", "HEAD").stdout.strip()
+    assert f"| spvlink {head[:12]} s | ratio |" in r.stdout
+    data = json.loads(out_json.read_text())
+    assert data["machine"]["baseline"] == {"rev": "HEAD", "commit": head}
+    assert (work / f"baseline-{head[:12]}/src/spvlink/__init__.py").is_file()
+    committed = _git("diff", "--quiet", "HEAD", "--", "src").returncode == 0
+    for row in data["workloads"]:
+        base = row["baseline"]
+        assert len(base["times"]) == 1 and base["valid"] is True and base["out_bytes"] > 0
+        assert row["baseline_ratio"] == pytest.approx(
+            row["spvlink"]["median_s"] / base["median_s"])
+        if committed:
+            assert row["baseline_same_output"] is True
+    rows = {w["name"]: w for w in data["workloads"]}
+    assert rows["wide3pe"]["baseline"]["out_files"] == 8  # one module per entry point
+    bad = subprocess.run(
+        [sys.executable, str(_ROOT / "bench/run.py"), "--only", "chain5", "--no-extras",
+         "--baseline", "no-such-rev-here", "--work", str(work)],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert bad.returncode == 1
+    assert "error: --baseline no-such-rev-here: not a commit of this repository" in bad.stderr
