@@ -114,3 +114,34 @@ def test_unwritable_cache_folder_still_loads(core: Path) -> None:
     folder.write_bytes(b"a file where the folder should be")
     raw, cached = g._load_raw(core)
     assert not cached and raw["instructions"]
+
+
+def test_repeats_are_shared_in_the_cache_and_the_records(core: Path) -> None:
+    """Equal operand lists and strings are one object in the compiled tables, so marshal
+    writes a repeat as a reference (the cache is about half the size of one written
+    without sharing) and each distinct operand list is built into records once: OpIAdd and
+    OpISub hold the same record tuple. What loads from the cache equals what was compiled."""
+    raw, _ = g._load_raw(core)
+    again, cached = g._load_raw(core)
+    assert cached and again == raw
+    by_name = {inst[1]: inst for inst in again["instructions"]}
+    assert by_name["OpIAdd"][2] is by_name["OpISub"][2]
+    unshared = marshal.dumps(raw, 2)  # version 2 writes no references
+    assert len(marshal.dumps(again)) < 0.7 * len(unshared)
+    built = g._build_grammar(again)
+    iadd, isub = built.by_name["OpIAdd"], built.by_name["OpISub"]
+    assert iadd.operands is isub.operands
+    assert [o.kind for o in iadd.operands] == ["IdResultType", "IdResult", "IdRef", "IdRef"]
+
+
+def test_each_cache_format_has_its_own_file(core: Path) -> None:
+    """Two spvlink versions sharing one home directory (the bench's baseline beside the
+    working tree, a user upgrading): the format is in the file's name, so neither rebuilds
+    the other's cache on every run."""
+    path = cache_of(core)
+    assert path.name.endswith(f"-v{g._CACHE_FORMAT}.marshal")
+    g._load_raw(core)
+    older = path.with_name(path.name.replace(f"-v{g._CACHE_FORMAT}.", "-v4."))
+    older.write_bytes(b"another version's cache")
+    _, cached = g._load_raw(core)
+    assert cached and older.read_bytes() == b"another version's cache"

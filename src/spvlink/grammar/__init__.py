@@ -20,7 +20,7 @@ import sys
 import sysconfig
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from ..errors import SpvError
 
@@ -52,7 +52,7 @@ DEBUG_INFO_SETS = frozenset(
     {"DebugInfo", "OpenCL.DebugInfo.100", "NonSemantic.Shader.DebugInfo.100"}
 )
 
-_CACHE_FORMAT = 4
+_CACHE_FORMAT = 5
 
 
 class GrammarError(SpvError):
@@ -190,11 +190,17 @@ def _find_headers_dir() -> Path:
 # Compiling JSON into plain tuples (marshal-able), then into the records above
 
 
-def _spec(o: dict) -> tuple[str, str, str]:
-    return (o["kind"], o.get("quantifier", ""), o.get("name", ""))
+def _specs(operands: list[dict], memo: dict[Any, Any]) -> tuple[tuple[str, str, str], ...]:
+    """Operand specs as (kind, quantifier, name), each distinct spec and each distinct
+    list one object: thousands repeat (`IdResultType`, `IdRef 'Operand 1'`, ...), so marshal
+    writes the repeats as references (a cache half the size, loaded faster) and the
+    records are built once per distinct list (`_operand_specs`)."""
+    specs = tuple(memo.setdefault(t, t) for t in (
+        (sys.intern(o["kind"]), o.get("quantifier", ""), o.get("name", "")) for o in operands))
+    return memo.setdefault(specs, specs)
 
 
-def _compile_kinds(kinds: list[dict]) -> list[tuple]:
+def _compile_kinds(kinds: list[dict], memo: dict[Any, Any]) -> list[tuple]:
     out = []
     for k in kinds:
         ens = []
@@ -202,16 +208,16 @@ def _compile_kinds(kinds: list[dict]) -> list[tuple]:
             value = e["value"]
             if isinstance(value, str):
                 value = int(value, 0)
-            params = tuple(_spec(p) for p in e.get("parameters", []))
-            ens.append((e["enumerant"], value, params, tuple(e.get("aliases", []))))
+            ens.append((e["enumerant"], value, _specs(e.get("parameters", []), memo),
+                        tuple(e.get("aliases", []))))
         out.append((k["kind"], k["category"], tuple(ens), tuple(k.get("bases", []))))
     return out
 
 
-def _compile_instructions(insts: list[dict]) -> list[tuple]:
+def _compile_instructions(insts: list[dict], memo: dict[Any, Any]) -> list[tuple]:
     return [
-        (i["opcode"], i["opname"], tuple(_spec(o) for o in i.get("operands", [])),
-         i.get("class", ""), tuple(i.get("aliases", [])))
+        (i["opcode"], i["opname"], _specs(i.get("operands", []), memo),
+         sys.intern(i.get("class", "")), tuple(i.get("aliases", [])))
         for i in insts
     ]
 
@@ -237,6 +243,7 @@ def _compile_raw(core_dir: Path) -> dict:
     import json  # only when the compiled tables are not cached
 
     core = json.loads((core_dir / "spirv.core.grammar.json").read_text())
+    memo: dict[Any, Any] = {}
     ext = {}
     for set_name, file_name in EXT_INST_FILES.items():
         p = core_dir / file_name
@@ -244,15 +251,15 @@ def _compile_raw(core_dir: Path) -> dict:
             continue
         g = json.loads(p.read_text())
         ext[set_name] = (
-            _compile_instructions(g.get("instructions", [])),
-            _compile_kinds(g.get("operand_kinds", [])),
+            _compile_instructions(g.get("instructions", []), memo),
+            _compile_kinds(g.get("operand_kinds", []), memo),
         )
     return {
         "format": _CACHE_FORMAT,
         "version": (core["major_version"], core["minor_version"]),
         "revision": core["revision"],
-        "instructions": _compile_instructions(core["instructions"]),
-        "kinds": _compile_kinds(core["operand_kinds"]),
+        "instructions": _compile_instructions(core["instructions"], memo),
+        "kinds": _compile_kinds(core["operand_kinds"], memo),
         "ext": ext,
         "generators": _parse_generators(core_dir.parent / "spir-v.xml"),
     }
@@ -285,7 +292,10 @@ def _cache_path(core_dir: Path) -> Path | None:
     import zlib
 
     try:
-        return _cache_dir() / f"grammar-{zlib.crc32(str(core_dir).encode()):08x}.marshal"
+        # The format in the name: spvlink versions that share a home keep one cache each
+        # rather than rebuilding the other's on every run.
+        return (_cache_dir()
+                / f"grammar-{zlib.crc32(str(core_dir).encode()):08x}-v{_CACHE_FORMAT}.marshal")
     except (OSError, RuntimeError):  # no home directory to find a cache folder in
         return None
 
@@ -380,13 +390,23 @@ def _write_cache(cache: Path, core_dir: Path, sources: list[tuple[str, int, int]
                 pass
 
 
+def _operand_specs(raw: tuple[tuple[str, str, str], ...],
+                   memo: dict[tuple, tuple[OperandSpec, ...]]) -> tuple[OperandSpec, ...]:
+    """The records of one operand list, built once per distinct list (lists repeat)."""
+    found = memo.get(raw)
+    if found is None:
+        found = memo[raw] = tuple(OperandSpec._make(o) for o in raw)
+    return found
+
+
 def _build_kinds(raw_kinds: list[tuple]) -> dict[str, OperandKind]:
     kinds: dict[str, OperandKind] = {}
+    memo: dict[tuple, tuple[OperandSpec, ...]] = {}
     for name, category, ens, bases in raw_kinds:
         by_value: dict[int, Enumerant] = {}
         by_name: dict[str, Enumerant] = {}
         for ename, value, params, aliases in ens:
-            e = Enumerant(ename, value, tuple(OperandSpec(*p) for p in params), tuple(aliases))
+            e = Enumerant(ename, value, _operand_specs(params, memo), tuple(aliases))
             by_value.setdefault(value, e)
             by_name[ename] = e
             for a in aliases:
@@ -398,8 +418,9 @@ def _build_kinds(raw_kinds: list[tuple]) -> dict[str, OperandKind]:
 def _build_instructions(raw: list[tuple]) -> tuple[dict[int, InstructionInfo], dict[str, InstructionInfo]]:
     by_op: dict[int, InstructionInfo] = {}
     by_name: dict[str, InstructionInfo] = {}
+    memo: dict[tuple, tuple[OperandSpec, ...]] = {}
     for opcode, opname, operands, klass, aliases in raw:
-        info = InstructionInfo(opcode, opname, tuple(OperandSpec(*o) for o in operands), klass,
+        info = InstructionInfo(opcode, opname, _operand_specs(operands, memo), klass,
                                tuple(aliases))
         by_op.setdefault(opcode, info)
         by_name[opname] = info

@@ -193,12 +193,18 @@ def opcode_facts() -> OpcodeFacts:
     slot = np.full(n, -1, dtype=np.int32)
     pure = np.zeros(n, dtype=bool)
     instructions = grammar().instructions
+    # Operand lists repeat (the grammar shares them): their facts are read once each.
+    of_operands: dict[int, tuple[bool, bool, int]] = {}
     for k, (opcode, info) in enumerate(sorted(instructions.items())):
-        typed, has_result = info.has_result_type, info.has_result
+        facts = of_operands.get(id(info.operands))
+        if facts is None:
+            facts = of_operands[id(info.operands)] = (
+                info.has_result_type, info.has_result,
+                1 + sum(1 for o in info.operands if o.quantifier == ONE))
+        typed, has_result, min_words[opcode] = facts
         has_type[opcode] = typed
         if has_result:
             result_off[opcode] = 2 if typed else 1
-        min_words[opcode] = 1 + sum(1 for o in info.operands if o.quantifier == ONE)
         slot[opcode] = k
         pure[opcode] = has_result and (info.klass in PURE_CLASSES or opcode in PURE_EXTRA)
     for opcode, sec in SECTION_OF_OPCODE.items():
