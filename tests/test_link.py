@@ -15,7 +15,7 @@ from spvlink.errors import (
     UnresolvedSymbol,
     VersionMismatch,
 )
-from spvlink.link import LinkOptions, link
+from spvlink.link import LinkOptions, link, link_consuming
 
 HEAD = """
 OpCapability Shader
@@ -130,6 +130,35 @@ def test_capabilities_and_extensions_appear_once_in_first_order() -> None:
     assert head == ["OpCapability Shader", "OpCapability ImageQuery",
                     'OpExtension "SPV_KHR_storage_buffer_storage_class"',
                     '%1 = OpExtInstImport "GLSL.std.450"']
+
+
+def test_link_consuming_frees_the_inputs_once_merged() -> None:
+    """The stage hands the linker its only references to the inputs (`link_consuming`):
+    when the merged module exists (the post-merge dump sees it), the list is empty and the
+    inputs' arrays are freed, so a big link's peak memory does not hold the inputs beside
+    the merged module. `link` leaves its caller's list and modules alone, and both give
+    the same bytes."""
+    import weakref
+
+    def inputs() -> list:
+        return [asm(MAIN, "main.spv"), asm(LIB, "lib.spv")]
+
+    handed = inputs()
+    arrays = [weakref.ref(m.words) for m in handed]
+    freed_at_merge: list[bool] = []
+
+    def dump(stage: str, _m: object) -> None:
+        if stage == "post-merge":
+            freed_at_merge.append(not handed and all(a() is None for a in arrays))
+
+    consumed = link_consuming(handed, LinkOptions(dump=dump, verify=True))
+    assert freed_at_merge == [True]
+    kept = inputs()
+    before = [m.words.copy() for m in kept]
+    plain = link(kept, LinkOptions(verify=True))
+    assert len(kept) == 2 and all((m.words == b).all() for m, b in zip(kept, before, strict=True))
+    assert consumed.module is not None and plain.module is not None
+    assert write(consumed.module) == write(plain.module)
 
 
 def test_output_is_deterministic() -> None:

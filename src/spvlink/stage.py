@@ -549,7 +549,11 @@ def run_stage(inputs: Sequence[str | Path], options: StageOptions | None = None,
         mods = load_inputs(inputs, loader)
     result.assembled = [im.name for im in mods if im.assembled]
     _dump_inputs(mods, options)
-    linked = _link(mods, options, plan, result)
+    # The linker empties this list once the inputs are merged (`link_consuming`); with
+    # `mods` (and the bytes as read) gone too, nothing else holds the inputs' arrays.
+    modules = [im.module for im in mods]
+    del mods
+    linked = _link(modules, options, plan, result)
     outputs = _post_link(linked, options, plan, result, timer)
     invalid = _validate(outputs, options, timer)
     with timer("write outputs"):
@@ -610,13 +614,13 @@ def _dump_inputs(mods: Sequence[InputModule], options: StageOptions) -> None:
             write_atomic(d / _dump_name(k, im.name), im.data)
 
 
-def _link(mods: Sequence[InputModule], options: StageOptions, plan: _Plan,
+def _link(modules: list[Module], options: StageOptions, plan: _Plan,
           result: CompileResult) -> LinkResult:
     """The linker, with the merge and split dumps named as Rust-GPU's linker names them:
     `PREFIX.spv` after the merge, and after the split `PREFIX.spv` (one module) or
     `PREFIX.STEM.spv` (one per entry point)."""
     from .binary import write
-    from .link import link
+    from .link import link_consuming
 
     def dump(stage: str, m: Module) -> None:
         where = options.dump_post_merge if stage == "post-merge" else options.dump_post_split
@@ -630,9 +634,9 @@ def _link(mods: Sequence[InputModule], options: StageOptions, plan: _Plan,
 
     wants_dump = options.dump_post_merge is not None or options.dump_post_split is not None
     t0 = time.perf_counter()
-    linked: LinkResult = link([im.module for im in mods],
-                              options.link.replace(dump=dump if wants_dump else None,
-                                                   export_names=bool(options.disassemble_fn)))
+    linked: LinkResult = link_consuming(
+        modules, options.link.replace(dump=dump if wants_dump else None,
+                                      export_names=bool(options.disassemble_fn)))
     result.timings.extend(("link: " + n, t) for n, t in linked.timings)
     result.timings.append(("link", time.perf_counter() - t0))
     result.warnings.extend(linked.warnings)

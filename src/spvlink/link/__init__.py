@@ -28,7 +28,7 @@ from .finish import (
     metadata_keep,
 )
 from .interface import interface_replacements
-from .merge import merge
+from .merge import input_name, merge
 from .preconditions import check_link_inputs
 from .split import entry_points, file_stems
 from .symbols import origin_namer, resolve
@@ -114,6 +114,14 @@ def link(modules: Sequence[Module], options: LinkOptions | None = None) -> LinkR
 
     Raises a `LinkError` naming every symbol and file at fault (`str()` lists them, as the
     CLI prints them). No I/O: write `result.module` with `spvlink.write`."""
+    return link_consuming(list(modules), options)
+
+
+def link_consuming(modules: list[Module], options: LinkOptions | None = None) -> LinkResult:
+    """`link`, for a caller that hands over its only references to the inputs (the
+    stage): `modules` is emptied once they are merged, so their arrays are freed before
+    the merged module is sorted instead of living to the end (chain 2000: 20 MB less peak
+    memory). `link` passes a copy of its list: its caller's modules are left alone."""
     options = options or LinkOptions()
     timer = StepTimer()
     # Many Python objects live during a big link; the cyclic collector only costs time.
@@ -126,13 +134,14 @@ def link(modules: Sequence[Module], options: LinkOptions | None = None) -> LinkR
             gc.enable()
 
 
-def _link(modules: Sequence[Module], options: LinkOptions, timer: StepTimer) -> LinkResult:
+def _link(modules: list[Module], options: LinkOptions, timer: StepTimer) -> LinkResult:
     with timer("check inputs"):
         check_link_inputs(modules)
     with timer("merge"):
+        sources = [input_name(mod, k) for k, mod in enumerate(modules)]
         m, shifts = merge(modules, use_highest_version=options.use_highest_version,
-                          generator=GENERATOR)
-        origin = origin_namer(modules, shifts)
+                          generator=GENERATOR, consume=True)
+        origin = origin_namer(sources, shifts)
     if options.dump:
         options.dump("post-merge", m)
     with timer("flatten decoration groups"):
@@ -230,4 +239,4 @@ class _CallableModule(types.ModuleType):
 
 sys.modules[__name__].__class__ = _CallableModule
 
-__all__ = ["GENERATOR", "LinkOptions", "LinkResult", "link"]
+__all__ = ["GENERATOR", "LinkOptions", "LinkResult", "link", "link_consuming"]

@@ -16,7 +16,8 @@ from ..spec import Op
 MAX_BOUND = 1 << 32
 
 
-def _name(m: Module, k: int) -> str:
+def input_name(m: Module, k: int) -> str:
+    """How diagnostics name input `k`: its source, else its place."""
     return m.source or f"input #{k + 1}"
 
 
@@ -32,7 +33,7 @@ def _check_inputs(modules: Sequence[Module], joined: Module, inst_base: np.ndarr
     problems: list[LinkError] = []
     versions = {m.version for m in modules}
     if len(versions) > 1 and not use_highest_version:
-        notes = [f"{_name(m, k)} is SPIR-V {_version_text(m.version)}"
+        notes = [f"{input_name(m, k)} is SPIR-V {_version_text(m.version)}"
                  for k, m in enumerate(modules)]
         problems.append(VersionMismatch(
             "input modules have different SPIR-V versions (use_highest_version=True links "
@@ -44,7 +45,7 @@ def _check_inputs(modules: Sequence[Module], joined: Module, inst_base: np.ndarr
     if owner.size < len(modules):
         has = np.zeros(len(modules), dtype=bool)
         has[owner] = True
-        problems += [LinkError(f"{_name(modules[k], k)} has no OpMemoryModel")
+        problems += [LinkError(f"{input_name(modules[k], k)} has no OpMemoryModel")
                      for k in np.flatnonzero(~has).tolist()]
     seen_entries: dict[tuple[int, str], str] = {}
     eps = np.flatnonzero(joined.opcodes == Op.EntryPoint)
@@ -57,15 +58,15 @@ def _check_inputs(modules: Sequence[Module], joined: Module, inst_base: np.ndarr
             problems.append(LinkError(
                 f"entry point \"{key[1]}\" ({model.name if model else ws[1]}) is defined "
                 f"more than once", notes=[f"defined by {seen_entries[key]}",
-                                          f"defined by {_name(modules[k], k)}"]))
+                                          f"defined by {input_name(modules[k], k)}"]))
         else:
-            seen_entries[key] = _name(modules[k], k)
+            seen_entries[key] = input_name(modules[k], k)
     addressing = joined.operand(mm, Word.ADDRESSING_MODEL)
     memory = joined.operand(mm, Word.MEMORY_MODEL)
     if mm.size and ((addressing != addressing[0]) | (memory != memory[0])).any():
         models: dict[tuple[int, int], list[str]] = {}
         for k, a, b in zip(owner.tolist(), addressing.tolist(), memory.tolist(), strict=True):
-            models.setdefault((a, b), []).append(_name(modules[k], k))
+            models.setdefault((a, b), []).append(input_name(modules[k], k))
         g = grammar()
         notes = []
         for (a, b), names in models.items():
@@ -95,22 +96,24 @@ def _dense_ids(m: Module) -> Module:
     return m.with_words(words).with_header(bound=int(used.size) + 1)
 
 
-def merge(modules: Sequence[Module], *, use_highest_version: bool,
-          generator: int) -> tuple[Module, list[int]]:
+def merge(inputs: Sequence[Module], *, use_highest_version: bool, generator: int,
+          consume: bool = False) -> tuple[Module, list[int]]:
     """Check the inputs agree, then concatenate them with their ids shifted apart, sorted
     into Logical Layout sections (stable, so input order holds within a section). Returns
-    the merged module and the id shift applied to each input.
+    the merged module and the id shift applied to each input. With `consume`, `inputs` (a
+    list) is emptied once the inputs are laid end to end: a caller holding no other
+    reference to them frees their arrays before the sort, not at the end of the link.
 
     Needs: inputs that hold the link preconditions (`preconditions.check_link_inputs`).
     Guarantees: one module in Logical Layout order, every input's ids disjoint (shifted by
     the ids each uses, not its header's bound), one OpMemoryModel, the highest version;
     or a LinkError naming every input whose version, memory model or entry points clash.
     """
-    if not modules:
+    if not inputs:
         raise LinkError("no input modules to link")
     # Memory follows the input, not a number it claims: a module whose bound is far
     # beyond its size (ids spread thin, or a header's claim) is renumbered densely first.
-    modules = [m if m.bound <= 2 * m.words.size + 64 else _dense_ids(m) for m in modules]
+    modules = [m if m.bound <= 2 * m.words.size + 64 else _dense_ids(m) for m in inputs]
     shifts = []
     total = 0
     for m in modules:
@@ -123,6 +126,10 @@ def merge(modules: Sequence[Module], *, use_highest_version: bool,
                          bound=bound)
     inst_base = np.cumsum([0] + [len(m) for m in modules])
     version = _check_inputs(modules, joined, inst_base, use_highest_version=use_highest_version)
+    if consume:
+        assert isinstance(inputs, list)
+        inputs.clear()
+        del modules
     order = np.argsort(joined.sections, kind="stable")
     # One OpMemoryModel: keep the first.
     mm = order[joined.sections[order] == int(Section.MEMORY_MODEL)]

@@ -65,9 +65,10 @@ class Resolution(NamedTuple):
     warnings: list[LinkWarning] = []
 
 
-def origin_namer(modules: Sequence[Module], shifts: Sequence[int]) -> Callable[[int], str]:
-    """Which input file an id of the merged module came from."""
-    names = [m.source or f"input #{k + 1}" for k, m in enumerate(modules)]
+def origin_namer(names: Sequence[str], shifts: Sequence[int]) -> Callable[[int], str]:
+    """Which input file an id of the merged module came from (`names`: the inputs' names
+    as `merge.input_name` gives them; `shifts`: merge's id shift of each)."""
+    names = list(names)
     bounds = list(shifts)
 
     def origin(id_: int) -> str:
