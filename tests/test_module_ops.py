@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from helpers import CORPUS
 from spvlink.binary import read
-from spvlink.ir import Module, concatenate
+from spvlink.ir import Module, Section, concatenate
 from spvlink.ir import module as ir_module
 from spvlink.ir.check import ModuleInvariantError, check_module
 
@@ -155,6 +155,27 @@ def test_concatenate_shifts_ids(names: list[str], seed: int) -> None:
             expected.append(ws)
     assert model(out) == expected
     assert sum((id_offsets(m) for m in mods), []) == id_offsets(out)
+
+
+@settings(max_examples=25, deadline=None)
+@given(names=st.lists(st.sampled_from(NAMES), min_size=1, max_size=3),
+       picks=st.lists(st.sampled_from(list(Section)), min_size=1, max_size=4))
+def test_indices_is_the_scan_in_order_or_not(names: list[str], picks: list[Section]) -> None:
+    """`Module.indices(*sections)`: the instructions in those sections, in order. A module
+    whose sections are in Logical Layout order (the invariant; every corpus module) reads
+    them from where each section begins; inputs concatenated end to end are out of order
+    and are scanned. Both give what a scan gives."""
+    mods = [corpus_module(n) for n in names]
+    shifts = list(np.cumsum([0] + [m.bound for m in mods[:-1]]))
+    joined = concatenate(mods, shifts, version=mods[0].version, generator=0,
+                         bound=int(sum(m.bound for m in mods)) + 1)
+    assert mods[0]._section_bounds() is not None
+    ordered = bool((np.diff(joined.sections.astype(np.int64)) >= 0).all())
+    assert (joined._section_bounds() is not None) == ordered
+    for m in (*mods, joined):
+        expected = np.flatnonzero(np.isin(m.sections, [int(s) for s in picks]))
+        got = m.indices(*picks)
+        assert got.dtype == np.int64 and got.tolist() == expected.tolist()
 
 
 def test_check_names_what_is_broken() -> None:

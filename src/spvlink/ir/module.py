@@ -412,7 +412,25 @@ class Module:
     def indices(self, *sections: Section) -> np.ndarray:
         """Indices of the instructions in the given Logical Layout sections, in order."""
         np = _np()
-        return np.flatnonzero(is_in(self.sections, [int(s) for s in sections]))
+        bounds = self._section_bounds()
+        if bounds is None:  # out of order: a module being built
+            return np.flatnonzero(is_in(self.sections, [int(s) for s in sections]))
+        runs = [(bounds[s], bounds[s + 1]) for s in sorted({int(s) for s in sections})]
+        if len(runs) == 1:
+            return np.arange(*runs[0], dtype=np.int64)
+        return np.concatenate([np.arange(lo, hi, dtype=np.int64) for lo, hi in runs])
+
+    def _section_bounds(self) -> list[int] | None:
+        """Where each section begins (and the last one ends), found once, when the
+        sections are in Logical Layout order as the invariant says: a section's
+        instructions are one run, and a pass asks for a section a dozen times."""
+        def make() -> list[int] | None:
+            np = _np()
+            s = self.sections
+            if s.size > 1 and bool((s[1:] < s[:-1]).any()):
+                return None
+            return np.searchsorted(s, np.arange(len(Section) + 1)).tolist()
+        return self._cached("section_bounds", make)
 
     def indices_of(self, *opcodes: int) -> np.ndarray:
         """Indices of the instructions with one of `opcodes` (`Op.Name`, ...), in order."""
