@@ -109,6 +109,8 @@ def merge(inputs: Sequence[Module], *, use_highest_version: bool, generator: int
     the ids each uses, not its header's bound), one OpMemoryModel, the highest version;
     or a LinkError naming every input whose version, memory model or entry points clash.
     """
+    if consume and not isinstance(inputs, list):
+        raise TypeError("merge(consume=True) empties its inputs: pass a list")
     if not inputs:
         raise LinkError("no input modules to link")
     # Memory follows the input, not a number it claims: a module whose bound is far
@@ -127,8 +129,7 @@ def merge(inputs: Sequence[Module], *, use_highest_version: bool, generator: int
     inst_base = np.cumsum([0] + [len(m) for m in modules])
     version = _check_inputs(modules, joined, inst_base, use_highest_version=use_highest_version)
     if consume:
-        assert isinstance(inputs, list)
-        inputs.clear()
+        inputs.clear()  # type: ignore[attr-defined]  # a list, checked above
         del modules
     order = np.argsort(joined.sections, kind="stable")
     # One OpMemoryModel: keep the first.
