@@ -114,9 +114,12 @@ def test_validation_form_script() -> None:
 
 
 def test_start_up_floor(tmp_path: Path) -> None:
-    """The start-up floor: each command timed for real (numpy's import costs more than a
-    bare start, a link of 2 modules more than that import), and each chain target turned
-    into seconds from spirv-link's median: 0.35 x 0.4 s = 0.14 s."""
+    """The start-up floor: each command run for real (the 2-module link writes a valid
+    module), each time a median, and each chain target turned into seconds from
+    spirv-link's median: 0.35 x 0.4 s = 0.14 s. The times are not compared with each
+    other: that would assert wall-clock times, and the order is not a law (spvlink turns
+    the garbage collector off before numpy's import and skips the interpreter's teardown,
+    so under load its 2-module link has come in under a bare numpy import)."""
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("bench_run", _ROOT / "bench/run.py")
@@ -132,12 +135,14 @@ def test_start_up_floor(tmp_path: Path) -> None:
     finally:
         del sys.modules["bench_run"]
     assert floor["runs"] == 2
-    assert 0 < floor["python_s"] < floor["python_import_numpy_s"]
-    assert floor["python_import_numpy_s"] < floor["spvlink_link_2_modules_s"]
+    assert all(floor[k] > 0 for k in ("python_s", "python_import_numpy_s",
+                                      "spvlink_link_2_modules_s"))
     target = floor["targets"]["chain200"]
     assert target["target_s"] == pytest.approx(0.14)
     assert target["floor_share"] == pytest.approx(floor["spvlink_link_2_modules_s"] / 0.14)
-    assert (tmp_path / "work/chain1/out/floor.spv").is_file()
+    linked = tmp_path / "work/chain1/out/floor.spv"
+    assert subprocess.run([str(_BIN / "spirv-val"), "--target-env", "vulkan1.2", str(linked)],
+                          capture_output=True).returncode == 0
 
 
 def _git(*args: str) -> subprocess.CompletedProcess[str]:
