@@ -161,6 +161,39 @@ def test_link_consuming_frees_the_inputs_once_merged() -> None:
     assert write(consumed.module) == write(plain.module)
 
 
+def test_merge_frees_inputs_read_together_before_the_sort() -> None:
+    """Inputs read together are views of one batch (`read_many`): merge with `consume`
+    must drop every reference to them once they are laid end to end, or the whole batch
+    stays alive through the sort. (A loop variable naming the last input did that: the
+    traced peak grew by 2.3 times the inputs' size instead of 1.7.) Measured with
+    tracemalloc, which counts numpy's arrays: the peak during the merge, over what was
+    held before it, stays within the merged copy and the sorted one (plus their index
+    temporaries), without a third copy of the inputs."""
+    import tracemalloc
+
+    from spvlink.binary import read_many
+    from spvlink.link.merge import merge
+
+    # Modules of thousands of instructions, so that their arrays, not the Python objects
+    # around them, are what the inputs weigh.
+    consts = "".join(f"%c{k} = OpConstant %uint {k}\n" for k in range(3000))
+    big = LIB.replace("%uint_3 = OpConstant %uint 3\n", "%uint_3 = OpConstant %uint 3\n" + consts)
+    datas = [write(asm(MAIN, "main.spv")), *[write(asm(big, "lib.spv"))] * 20]
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        mods = read_many(datas)
+        held = tracemalloc.get_traced_memory()[0]
+        inputs_size = held - before
+        tracemalloc.reset_peak()
+        merged, _shifts = merge(mods, use_highest_version=False, generator=0, consume=True)
+        growth = tracemalloc.get_traced_memory()[1] - held
+    finally:
+        tracemalloc.stop()
+    assert not mods and len(merged) > 20 * 3000
+    assert growth < 2.0 * inputs_size, (growth, inputs_size)
+
+
 def test_output_is_deterministic() -> None:
     a = write(link_asm(MAIN, LIB).module)  # type: ignore[arg-type]
     b = write(link_asm(MAIN, LIB).module)  # type: ignore[arg-type]

@@ -178,6 +178,20 @@ def test_indices_is_the_scan_in_order_or_not(names: list[str], picks: list[Secti
         assert got.dtype == np.int64 and got.tolist() == expected.tolist()
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 1 << 20), st.integers(0, 40)), max_size=60),
+       st.sampled_from([None, np.int32, np.int64]))
+def test_ranges_is_each_range_in_turn(runs: list[tuple[int, int]], dtype: object) -> None:
+    """`ranges(lo, n)`: [lo[0], lo[0] + n[0]), then [lo[1], ...), as the list comprehension
+    says; empty ranges add nothing, and the dtype asked for is the one returned (the
+    gathers of `select` and the reader ask for int32)."""
+    lo = np.array([a for a, _ in runs], dtype=np.int64)
+    n = np.array([b for _, b in runs], dtype=np.int64)
+    got = ir_module.ranges(lo, n, dtype)
+    assert got.tolist() == [a + j for a, b in runs for j in range(b)]
+    assert got.dtype == np.dtype(np.int64 if dtype is None else dtype)
+
+
 def test_check_names_what_is_broken() -> None:
     m = corpus_module(NAMES[0])
     with pytest.raises(ModuleInvariantError, match="not below the bound"):

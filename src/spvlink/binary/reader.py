@@ -48,6 +48,7 @@ from ..ir.module import (
     compute_sections,
     is_in,
     opcode_facts,
+    ranges,
     unique,
 )
 from ..spec import Decoration, Op
@@ -239,8 +240,7 @@ def _first_bad(words: Any, starts: Any, sizes: Any, opcodes: Any, plan_of: Any,
         inner = end - 1 - first
         total = int(inner.sum())
         if total:
-            at = np.repeat(first - (np.cumsum(inner) - inner), inner) + \
-                np.arange(total, dtype=np.int64)
+            at = ranges(first, inner)
             zeros = np.bincount(np.repeat(np.arange(sel.size), inner),
                                 weights=_zero_byte(words[at]), minlength=sel.size)
             ok &= zeros == 0
@@ -446,7 +446,10 @@ def _instruction_starts(words: Any, word_base: Any) -> Any | None:
     cpos = cpos[plausible].astype(i32)
     cnext = cpos + wc[plausible].astype(i32)
     del head, wc, plausible
-    mod_end = word_base[1:].astype(i32)[np.searchsorted(word_base[1:], cpos, side="right")]
+    # Each candidate's module end: candidates are in order, so each module's are one run
+    # (a search per module, not per candidate).
+    per_module = np.diff(np.searchsorted(cpos, word_base))
+    mod_end = np.repeat(word_base[1:].astype(i32), per_module)
     inside = cnext <= mod_end
     cpos, cnext, mod_end = cpos[inside], cnext[inside], mod_end[inside]
     m = cpos.size
@@ -653,10 +656,8 @@ def _expand_ids(starts: Any, plan_of: Any) -> tuple[Any, Any]:
     if total == 0:
         return np.zeros(0, i32), np.zeros(0, i32)
     id_inst = np.repeat(np.arange(starts.size, dtype=i32), k)
-    first = np.cumsum(k, dtype=i32) - k  # index of each instruction's first id
-    # offset index = plan start + position within the instruction's ids
-    at = np.arange(total, dtype=i32)
-    at += np.repeat((plan_start[plan_of] - first).astype(i32), k)
+    # Each instruction's id offsets are a run of the plans' flat table.
+    at = ranges(plan_start[plan_of], k, i32)
     id_pos = starts.astype(i32)[id_inst]
     id_pos += flat.astype(i32)[at]
     return id_pos, id_inst

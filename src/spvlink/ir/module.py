@@ -124,14 +124,29 @@ def unique(values: np.ndarray) -> np.ndarray:
     return _np().unique(values, return_counts=True)[0]
 
 
-def ranges(lo: np.ndarray, n: np.ndarray) -> np.ndarray:
-    """The ranges [lo[k], lo[k] + n[k]) one after another, as one int64 array (the
-    gather idiom of many vectorised passes)."""
+def ranges(lo: Any, n: Any, dtype: Any = None) -> np.ndarray:
+    """The ranges [lo[k], lo[k] + n[k]) one after another (n[k] >= 0), as one array of
+    `dtype` (default int64): the gather idiom of many vectorised passes.
+
+    Built in the one array it returns: ones, each range's first element set to its
+    distance from the previous range's last, then a running sum in place. (The
+    textbook `repeat(...) + arange(...)` holds three arrays of the output's size at
+    once; at 1.4 M words this takes a third of their memory and time.)"""
     np = _np()
-    lo = np.asarray(lo, dtype=np.int64)
-    n = np.asarray(n, dtype=np.int64)
+    dtype = np.dtype(np.int64 if dtype is None else dtype)
+    lo = np.asarray(lo, dtype=np.int64).ravel()
+    n = np.asarray(n, dtype=np.int64).ravel()
+    nonempty = n > 0
+    if not nonempty.all():
+        lo, n = lo[nonempty], n[nonempty]
     total = int(n.sum())
-    return np.repeat(lo - (np.cumsum(n) - n), n) + np.arange(total, dtype=np.int64)
+    out = np.ones(total, dtype=dtype)
+    if total:
+        step = lo.copy()
+        step[1:] -= lo[:-1] + n[:-1] - 1
+        out[np.cumsum(n) - n] = step
+        np.cumsum(out, dtype=dtype, out=out)
+    return out
 
 
 def is_in(values: np.ndarray, wanted: Any) -> np.ndarray:
@@ -529,7 +544,7 @@ class Module:
         if by_slices:
             words = _join_slices(self.words, w0, w1)
         else:
-            words = self.words[np.repeat(w0 - dst_w0, wlen) + np.arange(total, dtype=i32)]
+            words = self.words[ranges(w0, wlen, i32)]
         sizes = self.sizes[order]
         starts = np.cumsum(sizes, dtype=i32) - sizes
         opcodes = self.opcodes[order]
@@ -541,8 +556,7 @@ class Module:
             id_pos = _join_slices(self.id_pos, i0, i1)
             id_inst = _join_slices(self.id_inst, i0, i1)
         else:
-            dst_i0 = np.cumsum(ilen, dtype=i32) - ilen
-            src_ids = np.repeat(i0 - dst_i0, ilen) + np.arange(int(ilen.sum()), dtype=i32)
+            src_ids = ranges(i0, ilen, i32)
             id_pos, id_inst = self.id_pos[src_ids], self.id_inst[src_ids]
         id_pos += np.repeat(dst_w0 - w0, ilen)
         id_inst += np.repeat(dst_inst0 - first, ilen)

@@ -118,9 +118,7 @@ class _SlotGraph:
             total = int(cnt.sum())
             if not total:
                 break
-            first = np.cumsum(cnt) - cnt
-            idx = np.repeat(lo - first, cnt) + np.arange(total, dtype=np.int64)
-            nxt = self.edge_dst[idx]
+            nxt = self.edge_dst[ranges(lo, cnt)]
             frontier = unique(nxt[~alive[nxt]])
 
 

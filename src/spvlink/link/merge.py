@@ -116,12 +116,11 @@ def merge(inputs: Sequence[Module], *, use_highest_version: bool, generator: int
     # Memory follows the input, not a number it claims: a module whose bound is far
     # beyond its size (ids spread thin, or a header's claim) is renumbered densely first.
     modules = [m if m.bound <= 2 * m.words.size + 64 else _dense_ids(m) for m in inputs]
-    shifts = []
-    total = 0
-    for m in modules:
-        shifts.append(total)
-        total += m.bound - 1
-    bound = total + 1
+    # (No loop variable: one left naming the last input would keep every input's
+    # arrays alive, views of one batch as the reader makes them, through the sort.)
+    used = np.array([mod.bound - 1 for mod in modules], dtype=np.int64)
+    shifts = (np.cumsum(used) - used).tolist()
+    bound = int(used.sum()) + 1
     if bound >= MAX_BOUND:
         raise LinkError(f"the merged module needs {bound} ids, more than fit in 32 bits")
     joined = concatenate(modules, shifts, version=modules[0].version, generator=generator,
