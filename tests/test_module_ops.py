@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from helpers import CORPUS
-from spvlink.binary import read
+from spvlink.binary import read, write
 from spvlink.ir import Module, Section, concatenate
 from spvlink.ir import module as ir_module
 from spvlink.ir.check import ModuleInvariantError, check_module
@@ -207,3 +207,47 @@ def test_check_names_what_is_broken() -> None:
     backwards = m.select(np.arange(len(m))[::-1])
     with pytest.raises(ModuleInvariantError, match="section|Logical Layout"):
         backwards.check()
+
+
+@functools.cache
+def names_by_memory_model() -> list[list[str]]:
+    """Corpus names grouped by their OpMemoryModel's words: what can be merged."""
+    from spvlink.spec import Op
+
+    groups: dict[tuple[int, ...], list[str]] = {}
+    for n in NAMES:
+        m = corpus_module(n)
+        mm = m.indices_of(Op.MemoryModel)
+        groups.setdefault(tuple(m.inst_words(int(mm[0]))) if mm.size else (), []).append(n)
+    return [g for _, g in sorted(groups.items())]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_dedup_plan_on_the_inputs_end_to_end_is_dedup_after_the_sort(data: st.DataObject
+                                                                      ) -> None:
+    """The linker decides deduplication on the inputs laid end to end and applies it in
+    the copy that sorts them (`merge.LaidOut.merged(keep, remap)`): that must be exactly
+    `deduplicate` of the merged module, as `dedup.dedup_plan` says (each decision takes the
+    first of equal instructions in one section, and the sort keeps each section's order).
+    Corpus modules in random groups, repeats included (so that much merges); groups whose
+    versions or memory models clash are skipped. Decoration groups are flattened first in
+    the merged module, so the plan is never made where they stand."""
+    from hypothesis import assume
+
+    from spvlink.errors import LinkError
+    from spvlink.link.dedup import dedup_plan, deduplicate
+    from spvlink.link.merge import lay_out
+    from spvlink.spec import Op
+
+    group = data.draw(st.sampled_from(names_by_memory_model()))
+    names = data.draw(st.lists(st.sampled_from(group), min_size=1, max_size=5))
+    mods = [corpus_module(n) for n in names]
+    assume(not any((m.opcodes == Op.DecorationGroup).any() for m in mods))
+    try:
+        laid = lay_out(mods, use_highest_version=True, generator=0)
+    except LinkError:
+        assume(False)
+    fused = laid.merged(*dedup_plan(laid.joined))
+    fused.check()
+    assert write(fused) == write(deduplicate(laid.merged()))

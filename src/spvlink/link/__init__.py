@@ -3,7 +3,9 @@
 Passes take a Module and return a new one; none does I/O. The order:
 merge -> flatten decoration groups -> deduplicate -> resolve imports/exports ->
 dead-code elimination -> entry-point interfaces -> metadata stripping -> compact ids,
-and, per entry point, the last four again on each entry point's own module.
+and, per entry point, the last four again on each entry point's own module. Where no
+decoration group needs flattening, deduplication decides on the inputs laid end to end
+and is applied in the copy that sorts them into the merged module (`merge.LaidOut`).
 """
 
 from __future__ import annotations
@@ -17,9 +19,10 @@ from .. import choices
 from ..errors import LinkError, LinkWarning
 from ..ir import Module
 from ..record import Options
+from ..spec import Op
 from ..timing import StepTimer
 from .dce import live_instructions
-from .dedup import deduplicate
+from .dedup import dedup_plan, deduplicate
 from .finish import (
     cleanup_keep,
     compact_ids_remap,
@@ -28,7 +31,7 @@ from .finish import (
     metadata_keep,
 )
 from .interface import interface_replacements
-from .merge import input_name, merge
+from .merge import input_name, lay_out
 from .preconditions import check_link_inputs
 from .split import entry_points, file_stems
 from .symbols import origin_namer, resolve
@@ -139,15 +142,25 @@ def _link(modules: list[Module], options: LinkOptions, timer: StepTimer) -> Link
         check_link_inputs(modules)
     with timer("merge"):
         sources = [input_name(mod, k) for k, mod in enumerate(modules)]
-        m, shifts = merge(modules, use_highest_version=options.use_highest_version,
-                          generator=GENERATOR, consume=True)
-        origin = origin_namer(sources, shifts)
+        laid = lay_out(modules, use_highest_version=options.use_highest_version,
+                       generator=GENERATOR, consume=True)
+        origin = origin_namer(sources, laid.shifts)
     if options.dump:
-        options.dump("post-merge", m)
-    with timer("flatten decoration groups"):
-        m = _verified(flatten_decoration_groups(_verified(m, options)), options)
-    with timer("deduplicate"):
-        m = _verified(deduplicate(m), options)
+        options.dump("post-merge", laid.merged())
+    if laid.joined.indices_of(Op.DecorationGroup).size:
+        # Flattening rewrites instructions, in the merged module; dedup then runs on it.
+        with timer("flatten decoration groups"):
+            m = _verified(flatten_decoration_groups(_verified(laid.merged(), options)),
+                          options)
+        del laid
+        with timer("deduplicate"):
+            m = _verified(deduplicate(m), options)
+    else:
+        # Deduplication decided on the inputs end to end and applied in the copy that
+        # sorts them: one copy of the whole module fewer.
+        with timer("deduplicate"):
+            m = _verified(laid.merged(*dedup_plan(laid.joined)), options)
+        del laid
     # For --disassemble-fn: read before resolving removes the decorations.
     exported = exported_functions(m) if options.export_names else {}
     with timer("resolve imports"):

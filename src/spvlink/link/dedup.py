@@ -24,6 +24,19 @@ from ..spec import Op
 
 
 def deduplicate(m: Module) -> Module:
+    """`m` with its repeated declarations merged (see the module's docstring)."""
+    keep, remap = dedup_plan(m)
+    return m.select(np.flatnonzero(keep), remap=remap)
+
+
+def dedup_plan(m: Module) -> tuple[np.ndarray, np.ndarray]:
+    """What deduplication keeps of `m` (a mask) and how it maps ids (uint32, by old id).
+
+    `m` may be the merged module or the inputs laid end to end before merge sorts them
+    (`merge.LaidOut.joined`: the plan is applied in the sort's copy). The plan is the same
+    for both: every decision takes the first of equal instructions in one section (or,
+    for names and decorations, a set kept per kind), and the sort keeps the order of
+    each section's instructions."""
     canon = np.arange(m.bound, dtype=np.int64)
     keep = np.ones(len(m), dtype=bool)
 
@@ -49,7 +62,7 @@ def deduplicate(m: Module) -> Module:
 
     merged = _merge_declarations(m, canon, keep)
     _dedup_debug_and_annotations(m, canon, keep, merged)
-    return m.select(np.flatnonzero(keep), remap=canon.astype(np.uint32))
+    return keep, canon.astype(np.uint32)
 
 
 def _merge_by_operands(first_of: dict[tuple[int, ...], int], ws: list[int], i: int,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 
@@ -96,18 +97,46 @@ def _dense_ids(m: Module) -> Module:
     return m.with_words(words).with_header(bound=int(used.size) + 1)
 
 
+class LaidOut(NamedTuple):
+    """The inputs laid end to end with their ids shifted apart (`joined`, sections out of
+    order), and the order that sorts them into the merged module: `merged()` applies it.
+    A pass that decides on `joined` what goes and how ids map (`dedup.dedup_plan`) is
+    applied in the same copy, `merged(keep, remap)`, instead of a copy of its own."""
+
+    joined: Module
+    order: np.ndarray  # joined's instructions in Logical Layout order, one OpMemoryModel
+    version: int  # the output's SPIR-V version
+    shifts: list[int]  # the id shift applied to each input
+
+    def merged(self, keep: np.ndarray | None = None, remap: np.ndarray | None = None
+               ) -> Module:
+        """The merged module; with `keep` (a mask over joined's instructions) only those,
+        and with `remap` every id mapped through it."""
+        order = self.order if keep is None else self.order[keep[self.order]]
+        return self.joined.select(order, remap=remap, version=self.version)
+
+
 def merge(inputs: Sequence[Module], *, use_highest_version: bool, generator: int,
           consume: bool = False) -> tuple[Module, list[int]]:
-    """Check the inputs agree, then concatenate them with their ids shifted apart, sorted
-    into Logical Layout sections (stable, so input order holds within a section). Returns
-    the merged module and the id shift applied to each input. With `consume`, `inputs` (a
-    list) is emptied once the inputs are laid end to end: a caller holding no other
-    reference to them frees their arrays before the sort, not at the end of the link.
+    """`lay_out`, then its order applied: the merged module and each input's id shift."""
+    laid = lay_out(inputs, use_highest_version=use_highest_version, generator=generator,
+                   consume=consume)
+    return laid.merged(), laid.shifts
+
+
+def lay_out(inputs: Sequence[Module], *, use_highest_version: bool, generator: int,
+            consume: bool = False) -> LaidOut:
+    """Check the inputs agree, then concatenate them with their ids shifted apart, and
+    find the order that sorts them into Logical Layout sections (stable, so input order
+    holds within a section). With `consume`, `inputs` (a list) is emptied once the inputs
+    are laid end to end: a caller holding no other reference to them frees their arrays
+    before the sort, not at the end of the link.
 
     Needs: inputs that hold the link preconditions (`preconditions.check_link_inputs`).
-    Guarantees: one module in Logical Layout order, every input's ids disjoint (shifted by
-    the ids each uses, not its header's bound), one OpMemoryModel, the highest version;
-    or a LinkError naming every input whose version, memory model or entry points clash.
+    Guarantees: applied (`merged()`), one module in Logical Layout order, every input's
+    ids disjoint (shifted by the ids each uses, not its header's bound), one
+    OpMemoryModel, the highest version; or a LinkError naming every input whose version,
+    memory model or entry points clash.
     """
     if consume and not isinstance(inputs, list):
         raise TypeError("merge(consume=True) empties its inputs: pass a list")
@@ -137,4 +166,4 @@ def merge(inputs: Sequence[Module], *, use_highest_version: bool, generator: int
         drop = np.zeros(len(joined), dtype=bool)
         drop[mm[1:]] = True
         order = order[~drop[order]]
-    return joined.select(order, version=version), shifts
+    return LaidOut(joined, order, version, shifts)
