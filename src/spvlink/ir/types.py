@@ -255,12 +255,17 @@ def _decoration_classes(m: Module, decos: Decorations, ids: np.ndarray) -> np.nd
     """Per id: 0 when undecorated, else a small number shared by equal decoration sets
     (LinkageAttributes included; names are not decorations). Only `ids` are looked at."""
     classes = np.zeros(m.bound, dtype=np.int64)
+    if not decos.by_target:
+        return classes
     numbers: dict[tuple, int] = {}
-    wanted = set(ids.tolist())
-    for target, idx in decos.by_target.items():
-        if target in wanted:
-            classes[target] = numbers.setdefault(decoration_key(m, idx, skip_linkage=False),
-                                             len(numbers) + 1)
+    # The decorated targets among `ids`, found with one lookup (a big link classifies a
+    # hundred thousand declarations and decorates a few of them).
+    wanted = np.zeros(m.bound, dtype=bool)
+    wanted[ids] = True
+    targets = np.fromiter(decos.by_target, dtype=np.int64, count=len(decos.by_target))
+    for target in targets[wanted[targets]].tolist():
+        classes[target] = numbers.setdefault(
+            decoration_key(m, decos.by_target[target], skip_linkage=False), len(numbers) + 1)
     return classes
 
 
