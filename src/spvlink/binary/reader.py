@@ -452,6 +452,12 @@ def _instruction_starts(words: Any, word_base: Any) -> Any | None:
     mod_end = np.repeat(word_base[1:].astype(i32), per_module)
     inside = cnext <= mod_end
     cpos, cnext, mod_end = cpos[inside], cnext[inside], mod_end[inside]
+    if _tiles(cpos, cnext, n):
+        # Every candidate is where the one before it ends, from the first word to the
+        # last: they are the chain from each module's first word (no candidate crosses a
+        # module's end), so they are the headers. Large literals rarely look like a
+        # header; when none does, the search below is not needed.
+        return cpos
     m = cpos.size
     index_of = np.full(n + 1, -1, dtype=i32)
     index_of[cpos] = np.arange(m, dtype=i32)
@@ -476,9 +482,15 @@ def _instruction_starts(words: Any, word_base: Any) -> Any | None:
     else:
         return None
     starts, ends = cpos[alive], cnext[alive]
-    if starts[0] != 0 or ends[-1] != n or not np.array_equal(ends[:-1], starts[1:]):
-        return None
-    return starts
+    return starts if _tiles(starts, ends, n) else None
+
+
+def _tiles(starts: Any, ends: Any, n: int) -> bool:
+    """The spans [starts[k], ends[k]) lie end to end over the words [0, n)."""
+    import numpy as np
+
+    return bool(starts.size and starts[0] == 0 and ends[-1] == n
+                and np.array_equal(ends[:-1], starts[1:]))
 
 
 def _plans_of(words: Any, starts: Any, word_base: Any, inst_base: Any,
