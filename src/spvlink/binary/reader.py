@@ -670,7 +670,7 @@ def _expand_ids(starts: Any, plan_of: Any) -> tuple[Any, Any]:
     id_inst = np.repeat(np.arange(starts.size, dtype=i32), k)
     # Each instruction's id offsets are a run of the plans' flat table.
     at = ranges(plan_start[plan_of], k, i32)
-    id_pos = starts.astype(i32)[id_inst]
+    id_pos = np.repeat(starts.astype(i32), k)
     id_pos += flat.astype(i32)[at]
     return id_pos, id_inst
 
