@@ -302,16 +302,16 @@ class Baseline:
     cache: Path  # its own XDG cache: its grammar cache's format may differ from ours
 
 
-def prepare_baseline(rev: str) -> Baseline:
+def prepare_baseline(rev: str, flag: str = "--baseline") -> Baseline:
     """Export REV's `src/` (`git archive`) into WORK/baseline-<hash>/ once, compile its
-    bytecode, and return where it is."""
+    bytecode, and return where it is (`flag`: how the error names the argument)."""
     import io
     import tarfile
 
     found = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--verify", f"{rev}^{{commit}}"],
                            capture_output=True, text=True)
     if found.returncode != 0:
-        raise SystemExit(f"error: --baseline {rev}: not a commit of this repository")
+        raise SystemExit(f"error: {flag} {rev}: not a commit of this repository")
     commit = found.stdout.strip()
     d = WORK / f"baseline-{commit[:12]}"
     if not (d / "src/spvlink/__init__.py").is_file():

@@ -186,3 +186,33 @@ def test_baseline_rows(tmp_path: Path) -> None:
     )
     assert bad.returncode == 1
     assert "error: --baseline no-such-rev-here: not a commit of this repository" in bad.stderr
+
+
+def test_ab_the_code_against_a_commit(tmp_path: Path) -> None:
+    """`bench/ab.py REV WORKLOAD...`: the working tree's spvlink and REV's, alternating
+    alone, one row per workload with both medians and whether the outputs are the same
+    bytes (against HEAD, with src/ as committed, they are). A name that is no commit is
+    one clean error."""
+    work = tmp_path / "work"
+    r = subprocess.run(
+        [sys.executable, str(_ROOT / "bench/ab.py"), "HEAD", "chain5", "wide3pe",
+         "--runs", "2", "--work", str(work)],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+    head = _git("rev-parse", "HEAD").stdout.strip()
+    assert f"| wall {head[:12]} -> now | ratio |" in r.stdout
+    rows = {line.split("|")[1].strip(): line.split("|") for line in r.stdout.splitlines()
+            if line.startswith("| chain5 ") or line.startswith("| wide3pe ")}
+    assert set(rows) == {"chain5", "wide3pe"}
+    assert all(cells[2].strip() == "2" for cells in rows.values())
+    if _git("diff", "--quiet", "HEAD", "--", "src").returncode == 0:
+        assert all(cells[7].strip() == "yes" for cells in rows.values())
+    assert (work / "chain5" / "out" / "ab-now.spv").is_file()
+    bad = subprocess.run(
+        [sys.executable, str(_ROOT / "bench/ab.py"), "no-such-rev-here", "chain5",
+         "--work", str(work)],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert bad.returncode == 1
+    assert bad.stderr.strip() == "error: REV no-such-rev-here: not a commit of this repository"
