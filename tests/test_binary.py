@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from helpers import CORPUS, spirv_as
 from spvlink.binary import read, read_many, write
+from spvlink.binary import reader as reader_module
 from spvlink.binary.reader import _MAX_ROUNDS, _read_one_exactly
 from spvlink.errors import ParseError
 from spvlink.ir import Module
@@ -306,10 +307,21 @@ def test_batch_mixing_byte_orders(small: bytes) -> None:
     assert write(b) == small
 
 
-def test_batch_reads_what_one_reads() -> None:
-    """The corpus read as one batch: each module as read alone, and every module a view
-    of one word array (the link's precondition check reads that array as it is)."""
+@pytest.fixture
+def two_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every batch of 3 modules or more is read on two threads, whatever its size and
+    the cores this machine gives the test."""
+    monkeypatch.setattr(reader_module, "TWO_THREADS_MIN_WORDS", 0)
+    monkeypatch.setattr(reader_module, "usable_cores", lambda: 2)
+
+
+def test_two_threads_read_what_one_reads(two_threads: None) -> None:
+    """The corpus read as one batch on two threads: each module as read alone, and every
+    module a view of one word array (the link's precondition check reads that array as
+    it is)."""
     datas = [corpus_bytes(name) for name in FILES]
+    assert reader_module._batch_cut(np.cumsum([0] + [len(d) // 4 - 5 for d in datas])) \
+        not in (None, 0, len(datas))
     mods = read_many(datas, FILES)
     for m, data in zip(mods, datas, strict=True):
         same_index(m, read(data))
@@ -318,9 +330,10 @@ def test_batch_reads_what_one_reads() -> None:
 
 
 @pytest.mark.parametrize("bad_at", [(1,), (5,), (1, 5)])
-def test_batch_reports_the_first_bad_module(small: bytes, bad_at: tuple[int, ...]) -> None:
-    """A malformed module early, late, or two of them: the error is the first in input
-    order."""
+def test_two_threads_report_the_first_bad_module(two_threads: None, small: bytes,
+                                                 bad_at: tuple[int, ...]) -> None:
+    """A malformed module in either half, or one in each: the error is the first in
+    input order, as on one thread."""
     w = words_of(small)
     w[find(w, 14) + 2] = 77  # OpMemoryModel Logical 77
     bad = pack(w)

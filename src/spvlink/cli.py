@@ -446,7 +446,7 @@ def _tune_allocator(inputs: list[str]) -> None:
         libc = ctypes.CDLL("libc.so.6")
         m_trim_threshold, m_top_pad, m_mmap_threshold, m_arena_max = -1, -2, -3, -8
         libc.mallopt(m_mmap_threshold, 1 << 30)
-        # One arena: what the validation threads free is reused, not kept per thread.
+        # One arena: what the reader's second thread frees is reused by the link after it.
         libc.mallopt(m_arena_max, 1)
         libc.mallopt(m_trim_threshold, 1 << 30)
         libc.mallopt(m_top_pad, 256 << 20)
