@@ -422,23 +422,14 @@ def _read_module(path: str, args: argparse.Namespace) -> Any:
     return mods[0].module
 
 
-def _tune_allocator(inputs: list[str]) -> None:
-    """For a big link, ask glibc to keep freed memory for reuse instead of handing each
-    large array back to the kernel: every pass allocates arrays the size of the module,
-    and fresh pages cost a fault each (measured: about a tenth of a 2000-module link)."""
+def _tune_allocator() -> None:
+    """Ask glibc to keep freed memory for reuse instead of handing each large array back to
+    the kernel: every pass allocates arrays the size of the module, and fresh pages cost a
+    fault each. (The command lives for one link, so the memory it keeps is not missed.)
+    Measured on every size: chain 200, 0.220 -> 0.200 s and 14,100 -> 8,500 page faults;
+    2 modules, no change; 2000 modules, about a tenth. (Until stop 19 only links of 4 MB
+    of input or more were tuned, after a stat of each input.)"""
     if not sys.platform.startswith("linux"):
-        return
-    total = 0
-    for p in inputs:  # until the threshold: a link of thousands of files stats a few
-        if p == "-":
-            continue
-        try:
-            total += os.path.getsize(p)
-        except OSError:
-            return  # the stage reports the file
-        if total >= (4 << 20):
-            break
-    else:
         return
     import ctypes
 
@@ -470,7 +461,7 @@ def cmd_link(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
               for _, options in LINK_OPTIONS for dest, _, _ in options}
     fields.update((dest, getattr(args, dest)) for dest, _ in choices.VALIDATOR_FLAGS)
     options = StageOptions(output=None if to_stdout else args.output, **fields)
-    _tune_allocator(args.inputs)
+    _tune_allocator()
     result = run_stage(args.inputs, options)
     _note_assembled(args, result.assembled)
     for text in result.disassembly:
