@@ -145,17 +145,23 @@ def _link(modules: list[Module], options: LinkOptions, timer: StepTimer) -> Link
         laid = lay_out(modules, use_highest_version=options.use_highest_version,
                        generator=GENERATOR, consume=True)
         origin = origin_namer(sources, laid.shifts)
+    # The merged module itself is made only where something needs it: the post-merge
+    # dump, and flattening decoration groups (made once if both need it).
+    merged: Module | None = None
     if options.dump:
-        options.dump("post-merge", laid.merged())
+        merged = laid.merged()
+        options.dump("post-merge", merged)
     if laid.joined.indices_of(Op.DecorationGroup).size:
         # Flattening rewrites instructions, in the merged module; dedup then runs on it.
         with timer("flatten decoration groups"):
-            m = _verified(flatten_decoration_groups(_verified(laid.merged(), options)),
-                          options)
-        del laid
+            if merged is None:
+                merged = laid.merged()
+            m = _verified(flatten_decoration_groups(_verified(merged, options)), options)
+        del laid, merged
         with timer("deduplicate"):
             m = _verified(deduplicate(m), options)
     else:
+        del merged  # the dump's copy, if any: not kept through the link
         # Deduplication decided on the inputs end to end and applied in the copy that
         # sorts them: one copy of the whole module fewer.
         with timer("deduplicate"):
