@@ -422,29 +422,6 @@ def _read_module(path: str, args: argparse.Namespace) -> Any:
     return mods[0].module
 
 
-def _tune_allocator() -> None:
-    """Ask glibc to keep freed memory for reuse instead of handing each large array back to
-    the kernel: every pass allocates arrays the size of the module, and fresh pages cost a
-    fault each. (The command lives for one link, so the memory it keeps is not missed.)
-    Measured on every size: chain 200, 0.220 -> 0.200 s and 14,100 -> 8,500 page faults;
-    2 modules, no change; 2000 modules, about a tenth. (Until stop 19 only links of 4 MB
-    of input or more were tuned, after a stat of each input.)"""
-    if not sys.platform.startswith("linux"):
-        return
-    import ctypes
-
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-        m_trim_threshold, m_top_pad, m_mmap_threshold, m_arena_max = -1, -2, -3, -8
-        libc.mallopt(m_mmap_threshold, 1 << 30)
-        # One arena: what the reader's second thread frees is reused by the link after it.
-        libc.mallopt(m_arena_max, 1)
-        libc.mallopt(m_trim_threshold, 1 << 30)
-        libc.mallopt(m_top_pad, 256 << 20)
-    except (OSError, AttributeError):
-        pass
-
-
 def cmd_link(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     """`spvlink link`: the link stage on the inputs; 0, or an error raised."""
     if args.validate or args.spirv_opt:  # the environment only matters to SPIRV-Tools
@@ -461,7 +438,9 @@ def cmd_link(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
               for _, options in LINK_OPTIONS for dest, _, _ in options}
     fields.update((dest, getattr(args, dest)) for dest, _ in choices.VALIDATOR_FLAGS)
     options = StageOptions(output=None if to_stdout else args.output, **fields)
-    _tune_allocator()
+    from ._heap import tune_for_one_link
+
+    tune_for_one_link()
     result = run_stage(args.inputs, options)
     _note_assembled(args, result.assembled)
     for text in result.disassembly:
