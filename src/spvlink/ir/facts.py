@@ -85,6 +85,15 @@ def decorations(m: Module, *, linkage: bool = True) -> Decorations:
     return Decorations(dict(by_target), entries, builtin)
 
 
+def linkage_entries(m: Module) -> list[tuple[int, int, str, int]]:
+    """(instruction, target, name, LinkageType) of every LinkageAttributes decoration, in
+    order: `decorations(m).linkage` without indexing every other decoration."""
+    ann = m.indices_of(Op.Decorate)
+    link = ann[(m.sizes[ann] >= 5)
+               & (m.words[m.starts[ann] + 2] == Decoration.LinkageAttributes)]
+    return _linkage_entries(m, link)
+
+
 def _linkage_entries(m: Module, idx: np.ndarray) -> list[tuple[int, int, str, int]]:
     """(instruction, target, name, LinkageType) of LinkageAttributes decorations; the
     names are decoded from one buffer rather than one instruction at a time."""

@@ -5,7 +5,9 @@ merge -> flatten decoration groups -> deduplicate -> resolve imports/exports ->
 dead-code elimination -> entry-point interfaces -> metadata stripping -> compact ids,
 and, per entry point, the last four again on each entry point's own module. Where no
 decoration group needs flattening, deduplication decides on the inputs laid end to end
-and is applied in the copy that sorts them into the merged module (`merge.LaidOut`).
+and is applied in the copy that sorts them into the merged module (`merge.LaidOut`); where
+DCE will run, that copy also leaves out the function bodies no root can reach (`prune`),
+which DCE would drop anyway.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from .finish import (
 from .interface import interface_replacements
 from .merge import input_name, lay_out
 from .preconditions import check_link_inputs
+from .prune import dead_function_bodies
 from .split import entry_points, file_stems
 from .symbols import origin_namer, resolve
 
@@ -163,10 +166,18 @@ def _link(modules: list[Module], options: LinkOptions, timer: StepTimer) -> Link
     else:
         del merged  # the dump's copy, if any: not kept through the link
         # Deduplication decided on the inputs end to end and applied in the copy that
-        # sorts them: one copy of the whole module fewer.
+        # sorts them: one copy of the whole module fewer. Where DCE runs, the bodies it
+        # would drop are left out of that copy too (`prune`).
+        dead = None
+        if options.dce or options.module_output != "single":
+            with timer("dead function bodies"):
+                dead = dead_function_bodies(laid.joined, library=options.create_library)
         with timer("deduplicate"):
-            m = _verified(laid.merged(*dedup_plan(laid.joined)), options)
-        del laid
+            keep, remap = dedup_plan(laid.joined)
+            if dead is not None:
+                keep &= ~dead
+            m = _verified(laid.merged(keep, remap), options)
+        del laid, keep, remap, dead
     # For --disassemble-fn: read before resolving removes the decorations.
     exported = exported_functions(m) if options.export_names else {}
     with timer("resolve imports"):
