@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from spvlink.ir.module import is_in, unique
 
@@ -61,3 +63,39 @@ def test_instruction_view_reads_switch_literals_at_the_selector_width() -> None:
     literals = [op.words for op in inst.operands if op.kind == "LiteralContextDependentNumber"]
     assert literals == [(0, 1), (7, 0)]
     assert inst.words() == m.inst_words(i)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.binary(max_size=14).map(lambda b: b.replace(b"\0", b"")),
+                          st.binary(max_size=2).map(lambda b: b.replace(b"\0", b"x")),
+                          st.integers(0, 2)), min_size=1, max_size=8))
+def test_linkage_names_decoded_at_once_as_one_by_one(names: list[tuple[bytes, bytes, int]]
+                                                     ) -> None:
+    """`facts.linkage_entries` finds every name's end (its first NUL) for all names at once
+    and decodes an ASCII buffer in one go: the same as decoding each instruction's string
+    alone (`decode_string`), for empty names, names with non-UTF-8 bytes, and bytes after
+    the NUL in its word (what the reader lets through: a string ends with the first word
+    holding a NUL)."""
+    from spvlink._words import decode_string
+    from spvlink.ir import Module
+    from spvlink.ir.facts import linkage_entries
+    from spvlink.spec import Capability, Decoration, Op
+
+    def inst(op: int, *operands: int) -> list[int]:
+        return [(len(operands) + 1) << 16 | op, *operands]
+
+    insts = [inst(Op.Capability, Capability.Shader), inst(Op.Capability, Capability.Linkage),
+             inst(Op.MemoryModel, 0, 1)]
+    strings = []
+    for k, (raw, after, kind) in enumerate(names):
+        raw += b"\0"
+        if len(after) < -len(raw) % 4:
+            raw += after  # junk after the terminator, in its word
+        raw += b"\0" * (-len(raw) % 4)
+        words = np.frombuffer(raw, dtype="<u4").tolist()
+        strings.append(words)
+        insts.append(inst(Op.Decorate, k + 1, Decoration.LinkageAttributes, *words, kind))
+    m = Module.from_instructions(insts, bound=len(names) + 1)
+    assert [(t, name, kind) for _i, t, name, kind in linkage_entries(m)] == [
+        (k + 1, decode_string(words), kind)
+        for k, (words, (_raw, _after, kind)) in enumerate(zip(strings, names, strict=True))]

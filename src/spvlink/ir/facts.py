@@ -104,16 +104,22 @@ def _linkage_entries(m: Module, idx: np.ndarray) -> list[tuple[int, int, str, in
     name_len = size - 4  # words between the decoration and the trailing linkage type
     first = s + 3
     raw = m.words[ranges(first, name_len)].astype("<u4").tobytes()
-    out = []
-    offset = 0
-    for i, t, n, lt in zip(idx.tolist(), m.words[s + 1].tolist(), name_len.tolist(),
-                           m.words[s + size - 1].tolist(), strict=True):
-        chunk = raw[offset:offset + 4 * n]
-        offset += 4 * n
-        end = chunk.find(b"\0")
-        out.append((i, t, chunk[: end if end >= 0 else len(chunk)].decode(
-            "utf-8", errors="surrogateescape"), lt))
-    return out
+    # Each name ends at the first NUL of its words (or with them): found for all at once.
+    begin = np.cumsum(4 * name_len) - 4 * name_len
+    limit = begin + 4 * name_len
+    nul = np.flatnonzero(np.frombuffer(raw, dtype=np.uint8) == 0)
+    at = np.searchsorted(nul, begin)
+    end = np.where(at < nul.size, nul[np.minimum(at, max(nul.size - 1, 0))], limit) \
+        if nul.size else limit
+    end = np.minimum(end, limit)
+    if raw.isascii():  # then UTF-8 is ASCII: one decode, and the names are slices
+        text = raw.decode("ascii")
+        names = [text[a:e] for a, e in zip(begin.tolist(), end.tolist(), strict=True)]
+    else:
+        names = [raw[a:e].decode("utf-8", errors="surrogateescape")
+                 for a, e in zip(begin.tolist(), end.tolist(), strict=True)]
+    return list(zip(idx.tolist(), m.words[s + 1].tolist(), names,
+                    m.words[s + size - 1].tolist(), strict=True))
 
 
 _DECORATION_ARRAY = np.array(sorted(DECORATION_OPCODES), dtype=np.int64)

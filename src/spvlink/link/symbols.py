@@ -43,7 +43,7 @@ from ..errors import (
 from ..ir import Module, Section, decode_string
 from ..ir.facts import Functions, decoration_key, decorations, functions, global_defs
 from ..ir.layout import Word
-from ..ir.module import is_in
+from ..ir.module import is_in, ranges
 from ..ir.types import describe_decorations, describe_type, first_difference
 from ..spec import AddressingModel, Capability, FunctionControl, LinkageType, Op, StorageClass
 
@@ -225,7 +225,10 @@ class _Resolver:
                 self.exports[name] = survivors
 
     def bind_imports(self, *, allow_partial_linkage: bool) -> None:
-        for imp in self.imports:
+        plain = self._bind_plain_imports()
+        for n, imp in enumerate(self.imports):
+            if n in plain:
+                continue
             candidates = self.exports.get(imp.name) or self.linkonce.get(imp.name, [])[:1]
             if not candidates:
                 if allow_partial_linkage:
@@ -238,6 +241,63 @@ class _Resolver:
             exp = self._choose(imp, candidates)
             if exp is not None and self.check_pair(imp, exp, "imported"):
                 self._replace(imp, exp)
+
+    def _bind_plain_imports(self) -> set[int]:
+        """Bind, all at once, the imports every check would pass without a word: a function
+        imported once under its name, with one definition of that name, a function of
+        its type; neither function nor any of their parameters decorated (but for
+        linkage); the definition keeping the declaration's promises (Pure, Const). What
+        `_choose`, `check_pair` and `_replace` would do one by one, they do here for all
+        (a thousand chained modules: 25 of 30 ms). Returns their indices in `imports`;
+        the rest take the general path."""
+        candidates = []
+        targets = [s.target for s in self.imports]
+        for n, imp in enumerate(self.imports):
+            if not imp.is_function:
+                continue
+            defs = self.exports.get(imp.name)
+            if defs is not None and len(defs) == 1 and defs[0].is_function \
+                    and defs[0].target != imp.target:
+                candidates.append((n, imp.target, defs[0].target))
+        if not candidates:
+            return set()
+        fn_index = self.fn_index
+        n_at = np.array([c[0] for c in candidates], dtype=np.int64)
+        ik = np.array([fn_index[c[1]] for c in candidates], dtype=np.int64)
+        ek = np.array([fn_index[c[2]] for c in candidates], dtype=np.int64)
+        fn_type = np.asarray(self.fn_type, dtype=np.int64)
+        control = np.asarray(self.fn_control, dtype=np.int64)
+        decorated = self._decorated_functions()
+        # A target imported twice (under two names) takes the general path, in order.
+        _, which, count = np.unique(np.asarray(targets, dtype=np.int64), return_inverse=True,
+                                    return_counts=True)
+        once = count[which[n_at]] == 1
+        ok = (once & (fn_type[ik] == fn_type[ek]) & ~decorated[ik] & ~decorated[ek]
+              & ((control[ik] & _PROMISES & ~control[ek]) == 0))
+        if not ok.any():
+            return set()
+        ik, ek = ik[ok], ek[ok]
+        self.canon[self.fns.ids[ik]] = self.fns.ids[ek]
+        first, last = self.fns.first[ik], self.fns.last[ik]
+        gone = ranges(first, last - first + 1)
+        self.keep[gone] = False
+        rid = self.m.result_ids[gone]
+        self.removed_ids.update(rid[rid > 0].tolist())
+        return set(n_at[ok].tolist())
+
+    def _decorated_functions(self) -> np.ndarray:
+        """Per function: it or one of its parameters has a decoration other than linkage."""
+        out = np.zeros(self.fns.ids.size, dtype=bool)
+        if not self.decorated:
+            return out
+        is_decorated = np.zeros(self.m.bound, dtype=bool)
+        is_decorated[list(self.decorated)] = True
+        out |= is_decorated[self.fns.ids]
+        at = np.flatnonzero(self.m.opcodes == Op.FunctionParameter)
+        owner = self.fns.owner[at]
+        inside = owner >= 0
+        out[owner[inside & is_decorated[self.m.result_ids[at]]]] = True
+        return out
 
     def _choose(self, imp: Symbol, candidates: list[Symbol]) -> Symbol | None:
         """The definition an import binds to: the one with its kind and type; under

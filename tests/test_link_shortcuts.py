@@ -1,11 +1,16 @@
-"""Dead function bodies left out before the merge copies them (`link/prune.py`).
+"""The linker's shortcuts for the common case, each against the general path it skips.
 
-The pass may only drop what dead-code elimination drops anyway, so its test is
-differential: every link gives the same result with it and without it (the same bytes, the
-same warnings, the same error), on hand-written libraries, on corpus modules from every
-producer in random groups and options, and on the bench's generated programs. A unit test
-shows it does drop what it should, so that the differential tests are not comparing a
-no-op with itself."""
+- Dead function bodies left out before the merge copies them (`link/prune.py`): it may only
+  drop what dead-code elimination drops anyway.
+- Imports bound all at once when every check would pass without a word
+  (`symbols._Resolver._bind_plain_imports`): the same bindings as one by one.
+
+So the tests are differential: every link gives the same result with the shortcut and
+without it (the same bytes, the same warnings, the same error), on hand-written libraries,
+on corpus modules from every producer in random groups and options, and on generated
+library sets and the bench's programs. Unit tests show each shortcut does take effect, so
+that the differential tests are not comparing a no-op with itself.
+"""
 
 from __future__ import annotations
 
@@ -25,7 +30,7 @@ from helpers import asm, assert_valid, spirv_val
 from spvlink.binary import read, write
 from spvlink.errors import SpvError
 from spvlink.ir import Module
-from spvlink.link import LinkOptions, link
+from spvlink.link import LinkOptions, link, symbols
 from spvlink.link.merge import lay_out
 from spvlink.link.prune import dead_function_bodies
 from spvlink.spec import Op
@@ -106,19 +111,31 @@ OpFunctionEnd
 """
 
 
+def _no_dead_bodies(m: Module, *, library: bool) -> None:
+    return None
+
+
+def _no_plain_imports(self: Any) -> set[int]:
+    return set()
+
+
+# Each shortcut, and how to turn it off: (owner, attribute, the general path's stand-in).
+SHORTCUTS = {
+    "prune": (link_package, "dead_function_bodies", _no_dead_bodies),
+    "plain imports": (symbols._Resolver, "_bind_plain_imports", _no_plain_imports),
+}
+
+
 @contextlib.contextmanager
-def without_pruning() -> Iterator[None]:
-    """The link as it was before the pass: no body left out before the merge."""
-    saved = link_package.dead_function_bodies
-
-    def nothing_dead(m: Module, *, library: bool) -> None:
-        return None
-
-    link_package.dead_function_bodies = nothing_dead  # type: ignore[attr-defined]
+def without(shortcut: str) -> Iterator[None]:
+    """The link as it is without `shortcut`."""
+    owner, attribute, stand_in = SHORTCUTS[shortcut]
+    saved = getattr(owner, attribute)
+    setattr(owner, attribute, stand_in)
     try:
         yield
     finally:
-        link_package.dead_function_bodies = saved  # type: ignore[attr-defined]
+        setattr(owner, attribute, saved)
 
 
 def outcome(modules: list[Module], options: LinkOptions) -> tuple[Any, ...]:
@@ -134,11 +151,13 @@ def outcome(modules: list[Module], options: LinkOptions) -> tuple[Any, ...]:
             sorted(r.export_names.items(), key=repr))
 
 
-def assert_same_with_and_without(modules: list[Module], options: LinkOptions) -> tuple[Any, ...]:
+def assert_same_with_and_without(modules: list[Module], options: LinkOptions
+                                 ) -> tuple[Any, ...]:
+    """The outcome with every shortcut, checked against the outcome without each."""
     got = outcome(modules, options)
-    with without_pruning():
-        expected = outcome(modules, options)
-    assert got == expected
+    for shortcut in SHORTCUTS:
+        with without(shortcut):
+            assert outcome(modules, options) == got, f"without {shortcut}"
     return got
 
 
@@ -318,3 +337,28 @@ def test_generated_libraries_link_the_same(texts: list[str], options: dict[str, 
     if got[0] == "ok" and not options:
         for out in got[1]:
             assert spirv_val(out, "spv1.5") is None
+
+
+def _resolver(texts: list[str]) -> symbols._Resolver:
+    mods = [asm(t, f"m{k}.spv") for k, t in enumerate(texts)]
+    laid = lay_out(mods, use_highest_version=True, generator=0)
+    from spvlink.link.dedup import deduplicate
+
+    m = deduplicate(laid.merged())
+    return symbols._Resolver(m, lambda i: "?", allow_pointer_mismatch=False)
+
+
+def test_plain_imports_bound_at_once_and_the_rest_one_by_one() -> None:
+    """`used` (one definition, its type, nothing decorated) is bound by the shortcut; with a
+    decoration on the declaration's parameter it is left to the general path, which warns
+    (SPIR-V 2.13: the definition's parameter attributes are taken), and the link says so."""
+    r = _resolver([LIBRARY, PROGRAM])
+    assert r._bind_plain_imports() == {0}
+    assert r.canon[r.imports[0].target] == r.exports["used"][0].target
+    decorated = PROGRAM.replace('OpDecorate %used LinkageAttributes "used" Import',
+                                'OpDecorate %used LinkageAttributes "used" Import\n'
+                                'OpDecorate %p RelaxedPrecision')
+    assert _resolver([LIBRARY, decorated])._bind_plain_imports() == set()
+    got = assert_same_with_and_without([asm(LIBRARY, "lib.spv"), asm(decorated, "main.spv")],
+                                       LinkOptions(verify=True))
+    assert got[0] == "ok" and any("parameter 0" in w for w in got[2]), got[2]
