@@ -23,7 +23,7 @@ body's ids go with it.
 
 Needs: inputs laid end to end (ids disjoint), no decoration groups. Guarantees: every
 instruction it drops is one DCE would drop from the resolved module; the link's output
-is unchanged (`tests/test_link.py` checks that on the corpus).
+is unchanged (`tests/test_link_shortcuts.py` checks that, differentially).
 """
 
 from __future__ import annotations
