@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux")
-                                or not Path("/proc/self/smaps").exists(),
-                                reason="the heap tuning is for Linux with glibc")
+pytestmark = pytest.mark.skipif(
+    not sys.platform.startswith("linux") or not Path("/proc/self/smaps").exists()
+    or not Path("/sys/kernel/mm/transparent_hugepage/enabled").exists(),
+    reason="the heap tuning is for Linux with glibc and transparent huge pages")
 
 # Runs in a fresh interpreter: tunes the heap, then allocates module-sized numpy arrays the
 # way a pass does, and reports the smaps entry (VmFlags, AnonHugePages) of each one's memory.
@@ -45,9 +46,15 @@ print(json.dumps({"took": took, "arrays": found}))
 """
 
 
-def probe(mode: str) -> dict:
+def probe(mode: str, address_space: int | None = None) -> dict:
+    def limit() -> None:
+        if address_space is not None:
+            import resource
+
+            resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
+
     r = subprocess.run([sys.executable, "-c", PROBE, mode], capture_output=True, text=True,
-                       check=True)
+                       check=True, preexec_fn=limit)
     return json.loads(r.stdout)
 
 
@@ -65,3 +72,11 @@ def test_module_sized_arrays_land_in_heap_marked_for_huge_pages() -> None:
     untuned = probe("untuned")
     assert untuned["took"] is None
     assert "hg" not in untuned["arrays"][0]["flags"], untuned  # the 6 MiB one numpy marks
+
+
+def test_nothing_is_reserved_under_an_address_space_limit() -> None:
+    """Under `ulimit -v` (RLIMIT_AS) the marked range would be address space the heap
+    keeps: a link that fits the limit untuned must fit it tuned, so nothing is marked."""
+    limited = probe("tuned", address_space=8 << 30)
+    assert limited["took"] is False
+    assert "hg" not in limited["arrays"][0]["flags"], limited

@@ -12,7 +12,8 @@ the command-line process (a library must not retune its host's allocator):
   fault for 512. This is what glibc's `glibc.malloc.hugetlb=1` tunable does, which can only be
   set in the environment before the process starts.
 
-Linux and glibc only; anywhere else, or if a call fails, the heap stays as it was.
+Linux and glibc only; anywhere else, if a call fails, or under an address-space limit
+(which the marked range would count against), the huge-page part is left out.
 """
 
 from __future__ import annotations
@@ -51,9 +52,22 @@ def tune_for_one_link() -> bool:
         # ...which is not trimmed back to the kernel, and grows in large steps.
         libc.mallopt(M_TRIM_THRESHOLD, 1 << 30)
         libc.mallopt(M_TOP_PAD, 256 << 20)
+        if _address_space_limited():
+            return False
         return _mark_heap_for_huge_pages(libc)
     except (OSError, AttributeError):
         return False
+
+
+def _address_space_limited() -> bool:
+    """True under an address-space limit (`ulimit -v`, a harness's RLIMIT_AS): the marked
+    range is address space the heap keeps, and a link that fits the limit must still fit."""
+    import resource
+
+    try:
+        return resource.getrlimit(resource.RLIMIT_AS)[0] != resource.RLIM_INFINITY
+    except (OSError, ValueError):
+        return True
 
 
 def _mark_heap_for_huge_pages(libc: ctypes.CDLL) -> bool:
