@@ -99,3 +99,34 @@ def test_linkage_names_decoded_at_once_as_one_by_one(names: list[tuple[bytes, by
     assert [(t, name, kind) for _i, t, name, kind in linkage_entries(m)] == [
         (k + 1, decode_string(words), kind)
         for k, (words, (_raw, _after, kind)) in enumerate(zip(strings, names, strict=True))]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.lists(st.integers(-3, 3), min_size=3, max_size=3), min_size=1, max_size=60))
+def test_first_equal_row_as_a_python_scan(rows: list[list[int]]) -> None:
+    """Type identity's `_first_equal_row` (keys folded into integers, the first of each
+    class by one pass): per row, the index of the first row equal to it."""
+    from spvlink.ir.types import _first_equal_row
+
+    first: dict[tuple[int, ...], int] = {}
+    expected = [first.setdefault(tuple(r), k) for k, r in enumerate(rows)]
+    assert _first_equal_row(np.array(rows, dtype=np.int64)).tolist() == expected
+
+
+def test_compact_ids_numbers_ids_in_order_of_first_appearance() -> None:
+    """`compact_ids_remap`, on every corpus module: each id becomes the rank of its first
+    appearance in the word stream, and the bound the count of ids + 1 (a Python scan is
+    the reference)."""
+    from spvlink.link.finish import compact_ids_remap
+    from test_module_ops import NAMES, corpus_module
+
+    for name in NAMES:
+        m = corpus_module(name)
+        ids = m.words[m.id_pos].tolist()
+        rank: dict[int, int] = {}
+        for i in ids:
+            rank.setdefault(i, len(rank) + 1)
+        out, remap = compact_ids_remap(m)
+        assert out.words[out.id_pos].tolist() == [rank[i] for i in ids], name
+        assert out.bound == len(rank) + 1
+        assert all(int(remap[i]) == r for i, r in rank.items())

@@ -126,11 +126,16 @@ def compact_ids_remap(m: Module) -> tuple[Module, np.ndarray]:
     if not m.id_pos.size:
         return m.with_header(bound=1), np.zeros(m.bound, dtype=np.uint32)
     ids = m.words[m.id_pos]
-    uniq, first = np.unique(ids, return_index=True)
-    order = np.argsort(first, kind="stable")
-    remap = np.zeros(max(m.bound, int(uniq[-1]) + 1), dtype=np.uint32)
-    remap[uniq[order]] = np.arange(1, uniq.size + 1, dtype=np.uint32)
-    return m.select(None, remap=remap, bound=int(uniq.size) + 1), remap
+    # Each id's first position, by one pass over a table indexed by id (np.unique's
+    # return_index sorts every id word: 5 ms against 1 at chain 1000).
+    n = ids.size
+    first = np.full(max(m.bound, int(ids.max()) + 1), n, dtype=np.int64)
+    np.minimum.at(first, ids, np.arange(n, dtype=np.int64))
+    used = np.flatnonzero(first < n)
+    in_order = used[np.argsort(first[used], kind="stable")]
+    remap = np.zeros(first.size, dtype=np.uint32)
+    remap[in_order] = np.arange(1, in_order.size + 1, dtype=np.uint32)
+    return m.select(None, remap=remap, bound=int(in_order.size) + 1), remap
 
 
 def exported_functions(m: Module, known: dict[int, str] | None = None) -> dict[int, str]:
