@@ -83,6 +83,19 @@ def test_exported_function_without_end_is_a_clean_error() -> None:
         link([bad, asm(USER, "user.spv")], LinkOptions())
 
 
+def test_an_unnamed_input_is_named_as_merge_names_it() -> None:
+    """A module built in Python has no file name: the error names it by its place, as
+    merge's own errors do (`merge.input_name`: "input #2"), whichever check finds it."""
+    def no_end(insts: list[list[int]]) -> None:
+        del insts[index_of(insts, 56)]  # OpFunctionEnd
+    bad = edited(LIB, "noend.spv", no_end)
+    unnamed = Module.from_instructions([bad.inst_words(i) for i in range(len(bad))],
+                                       version=bad.version, bound=bad.bound)
+    assert unnamed.source is None
+    with pytest.raises(LinkError, match=r"^input #2: malformed module: the function begun"):
+        link([asm(USER, "user.spv"), unnamed], LinkOptions())
+
+
 def test_function_inside_function_and_stray_end() -> None:
     def nested(insts: list[list[int]]) -> None:
         k = index_of(insts, 54)  # OpFunction

@@ -22,6 +22,7 @@ from ..grammar import grammar
 from ..ir import Module, Section
 from ..ir.module import opcode_facts, ranges
 from ..spec import Op
+from .merge import input_name
 
 # Up to this many inputs are checked one by one (their own arrays, no copies); more are
 # checked together (a big link has thousands of small ones: one numpy pass over all).
@@ -36,8 +37,9 @@ def check_link_inputs(modules: Sequence[Module]) -> None:
         found = _first_problem(group)
         if found is not None:
             m, problem = found
-            name = m.source or f"input {modules.index(m) + 1}"
-            raise LinkError(f"{name}: malformed module: {problem}")
+            # Named as merge names inputs ("input #3" when it has no file name).
+            k = next(k for k, other in enumerate(modules) if other is m)
+            raise LinkError(f"{input_name(m, k)}: malformed module: {problem}")
 
 
 def _cat(arrays: list[Any], np: Any) -> Any:
