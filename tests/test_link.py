@@ -159,6 +159,10 @@ def test_link_consuming_frees_the_inputs_once_merged() -> None:
     assert len(kept) == 2 and all((m.words == b).all() for m, b in zip(kept, before, strict=True))
     assert consumed.module is not None and plain.module is not None
     assert write(consumed.module) == write(plain.module)
+    # A tuple cannot be emptied: it is linked as a copy, not refused with a TypeError
+    # (only SpvError subclasses leave the API).
+    as_tuple = link_consuming(tuple(inputs()), LinkOptions())  # type: ignore[arg-type]
+    assert as_tuple.module is not None and write(as_tuple.module) == write(plain.module)
 
 
 def test_merge_frees_inputs_read_together_before_the_sort() -> None:

@@ -127,7 +127,10 @@ def link_consuming(modules: list[Module], options: LinkOptions | None = None) ->
     """`link`, for a caller that hands over its only references to the inputs (the
     stage): `modules` is emptied once they are merged, so their arrays are freed before
     the merged module is sorted instead of living to the end (chain 2000: 20 MB less peak
-    memory). `link` passes a copy of its list: its caller's modules are left alone."""
+    memory). `link` passes a copy of its list: its caller's modules are left alone. A
+    sequence that is not a list (a tuple) cannot be emptied: it is copied, as `link` does."""
+    if not isinstance(modules, list):
+        modules = list(modules)
     options = options or LinkOptions()
     timer = StepTimer()
     # Many Python objects live during a big link; the cyclic collector only costs time.

@@ -139,7 +139,7 @@ def lay_out(inputs: Sequence[Module], *, use_highest_version: bool, generator: i
     memory model or entry points clash.
     """
     if consume and not isinstance(inputs, list):
-        raise TypeError("merge(consume=True) empties its inputs: pass a list")
+        raise TypeError("consume=True empties the inputs (merge, lay_out): pass a list")
     if not inputs:
         raise LinkError("no input modules to link")
     # Memory follows the input, not a number it claims: a module whose bound is far
