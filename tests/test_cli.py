@@ -718,6 +718,23 @@ def test_link_many(tmp_path: Path, objs: dict[str, Path]) -> None:
     assert not (tmp_path / "b.spv").exists()
 
 
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="no affinity masks here")
+def test_link_many_workers_default_to_the_cores_it_may_use(tmp_path: Path) -> None:
+    """Without -j, link-many starts a worker per core this process may run on (its
+    affinity mask, as `taskset` or a container's cpuset gives it), not per core of the
+    machine: `_cores.usable_cores`, which the reader's threads also follow."""
+    manifest = {"programs": [{"name": f"p{k}", "inputs": [str(EXPORTS), str(IMPORTS)],
+                              "output": f"p{k}.spv"} for k in range(3)]}
+    (tmp_path / "m.json").write_text(json.dumps(manifest))
+    one_core = min(os.sched_getaffinity(0))
+    r = subprocess.run([sys.executable, "-m", "spvlink", "link-many", "m.json",
+                        "--no-progress"], cwd=tmp_path, capture_output=True,
+                       preexec_fn=lambda: os.sched_setaffinity(0, {one_core}))
+    err = r.stderr.decode()
+    assert r.returncode == 0, err
+    assert "with 1 worker" in err, err
+
+
 def test_link_many_toml_all_ok(tmp_path: Path, objs: dict[str, Path]) -> None:
     (tmp_path / "m.toml").write_text(
         "[[programs]]\nname = 'one'\n"

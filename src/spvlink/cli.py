@@ -265,12 +265,12 @@ def _add_link_many_command(sub: Any, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("link-many", parents=[common], help="link many programs in parallel",
                        description="Link every program of a JSON or TOML manifest "
                                    '({"programs": [{"name", "inputs", "output", "options"}]}) '
-                                   "on all cores.")
+                                   "on the cores this process may use.")
     p.add_argument("manifest", metavar="MANIFEST",
                    help="a .toml or .json manifest (see examples/programs.toml); relative "
                         "paths in it are taken from its folder")
     p.add_argument("-j", "--jobs", type=int, default=None,
-                   help="worker processes (default: all cores)")
+                   help="worker processes (default: the cores this process may use)")
     p.add_argument("--no-progress", dest="progress", action="store_false",
                    help="no progress bar even on a terminal")
     p.add_argument("--time-limit", type=float, default=600.0, metavar="SECONDS",

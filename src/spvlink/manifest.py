@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ._cores import usable_cores
 from .errors import InputError, SpvError
 
 # Flags that switch something off: flag key -> (field, value).
@@ -337,7 +338,8 @@ def run_programs(programs: Sequence[Program], *, jobs: int | None = None,
     import threading
 
     t0 = time.perf_counter()
-    workers = max(1, min(jobs or os.cpu_count() or 1, len(programs)))
+    # The cores this process may run on (its affinity mask), not the machine's count.
+    workers = max(1, min(jobs or usable_cores(), len(programs)))
     if memory_limit is None:
         memory_limit = default_memory_limit(workers)
     outcomes: list[Outcome | None] = [None] * len(programs)
