@@ -78,20 +78,21 @@ def decorations(m: Module, *, linkage: bool = True) -> Decorations:
     is_builtin = plain & (deco == Decoration.BuiltIn) & (m.sizes[ann] >= 4)
     builtin = dict(zip(targets[is_builtin].tolist(),
                        m.words[starts[is_builtin] + Word.DECORATION_ARGS].tolist(), strict=True))
-    entries: list[tuple[int, int, str, int]] = []
-    if linkage:
-        is_link = plain & (deco == Decoration.LinkageAttributes) & (m.sizes[ann] >= 5)
-        entries = _linkage_entries(m, ann[is_link])
+    entries = _linkage_entries(m, _linkage_decorations(m, ann[plain])) if linkage else []
     return Decorations(dict(by_target), entries, builtin)
 
 
 def linkage_entries(m: Module) -> list[tuple[int, int, str, int]]:
     """(instruction, target, name, LinkageType) of every LinkageAttributes decoration, in
     order: `decorations(m).linkage` without indexing every other decoration."""
-    ann = m.indices_of(Op.Decorate)
-    link = ann[(m.sizes[ann] >= 5)
-               & (m.words[m.starts[ann] + 2] == Decoration.LinkageAttributes)]
-    return _linkage_entries(m, link)
+    return _linkage_entries(m, _linkage_decorations(m, m.indices_of(Op.Decorate)))
+
+
+def _linkage_decorations(m: Module, decorates: np.ndarray) -> np.ndarray:
+    """Those of the OpDecorate instructions `decorates` that are LinkageAttributes with a
+    name and a type (five words or more)."""
+    decorates = decorates[m.sizes[decorates] >= 5]
+    return decorates[m.operand(decorates, Word.DECORATION) == Decoration.LinkageAttributes]
 
 
 def _linkage_entries(m: Module, idx: np.ndarray) -> list[tuple[int, int, str, int]]:
@@ -104,14 +105,11 @@ def _linkage_entries(m: Module, idx: np.ndarray) -> list[tuple[int, int, str, in
     name_len = size - 4  # words between the decoration and the trailing linkage type
     first = s + 3
     raw = m.words[ranges(first, name_len)].astype("<u4").tobytes()
-    # Each name ends at the first NUL of its words (or with them): found for all at once.
+    # Each name ends at the first NUL of its words (or with them): found for all at once,
+    # with the buffer's end standing in for a NUL after the last name.
     begin = np.cumsum(4 * name_len) - 4 * name_len
-    limit = begin + 4 * name_len
-    nul = np.flatnonzero(np.frombuffer(raw, dtype=np.uint8) == 0)
-    at = np.searchsorted(nul, begin)
-    end = np.where(at < nul.size, nul[np.minimum(at, max(nul.size - 1, 0))], limit) \
-        if nul.size else limit
-    end = np.minimum(end, limit)
+    nul = np.append(np.flatnonzero(np.frombuffer(raw, dtype=np.uint8) == 0), len(raw))
+    end = np.minimum(nul[np.searchsorted(nul, begin)], begin + 4 * name_len)
     if raw.isascii():  # then UTF-8 is ASCII: one decode, and the names are slices
         text = raw.decode("ascii")
         names = [text[a:e] for a, e in zip(begin.tolist(), end.tolist(), strict=True)]

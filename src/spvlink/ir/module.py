@@ -124,6 +124,18 @@ def unique(values: np.ndarray) -> np.ndarray:
     return _np().unique(values, return_counts=True)[0]
 
 
+def first_positions(values: np.ndarray, size: int) -> np.ndarray:
+    """Per value v in [0, size): the index of its first occurrence in `values`, or
+    len(values) where it does not occur. One pass (`np.minimum.at`) over a table, where
+    `np.unique(..., return_index=True)` sorts every value stably (5 ms against 1 on the
+    168,000 id words of chain 1000's output)."""
+    np = _np()
+    n = values.size
+    first = np.full(size, n, dtype=np.int64)
+    np.minimum.at(first, values, np.arange(n, dtype=np.int64))
+    return first
+
+
 def ranges(lo: Any, n: Any, dtype: Any = None) -> np.ndarray:
     """The ranges [lo[k], lo[k] + n[k]) one after another (n[k] >= 0), as one array of
     `dtype` (default int64): the gather idiom of many vectorised passes.

@@ -32,6 +32,7 @@ import numpy as np
 
 from ..ir import Module, Section
 from ..ir.facts import functions, linkage_entries
+from ..ir.layout import Word
 from ..ir.module import is_in
 from ..spec import LinkageType, Op
 
@@ -61,7 +62,7 @@ def dead_function_bodies(m: Module, *, library: bool) -> np.ndarray | None:
     outside = user_fn < 0
     inst = m.id_inst[at[outside]]
     section = m.sections[inst]
-    target_word = m.id_pos[at[outside]] == m.starts[inst] + 1
+    target_word = m.id_pos[at[outside]] == m.starts[inst] + Word.NAME_TARGET
     weak = (section == int(Section.DEBUG_NAME)) | ((section == int(Section.ANNOTATION))
                                                      & target_word)
     roots = used_fn[outside][~weak].tolist()
@@ -107,10 +108,7 @@ def dead_function_bodies(m: Module, *, library: bool) -> np.ndarray | None:
     gone[0] = False
     named = np.flatnonzero((m.sections == int(Section.DEBUG_NAME))
                            | (m.sections == int(Section.ANNOTATION)))
-    has_target = m.sizes[named] > 1
-    named = named[has_target]
-    target = m.words[m.starts[named] + 1]
-    dead[named[gone[np.minimum(target, m.bound - 1)]]] = True
+    dead[named[gone[m.operand(named, Word.NAME_TARGET)]]] = True
     return dead
 
 

@@ -107,7 +107,9 @@ class _Resolver:
         # Per function, as Python lists (read once per symbol, not per numpy call).
         self.fn_type = m.operand(self.fns.first, Word.FUNCTION_TYPE).tolist()
         self.fn_control = m.operand(self.fns.first, Word.FUNCTION_CONTROL).tolist()
-        self.params = _parameters(m, self.fns)
+        # Every OpFunctionParameter's function and id; and per function, its ids in order.
+        self.param_owner, self.param_ids = _parameter_arrays(m, self.fns)
+        self.params = _parameters(self.param_owner, self.param_ids, self.fns.ids.size)
         linkage = {i for i, _t, _n, _l in self.decos.linkage}
         # Ids with decorations other than linkage: only these can differ in decorations.
         # (Most symbols have their linkage decoration alone: one set lookup, no generator.)
@@ -293,10 +295,8 @@ class _Resolver:
         is_decorated = np.zeros(self.m.bound, dtype=bool)
         is_decorated[list(self.decorated)] = True
         out |= is_decorated[self.fns.ids]
-        at = np.flatnonzero(self.m.opcodes == Op.FunctionParameter)
-        owner = self.fns.owner[at]
-        inside = owner >= 0
-        out[owner[inside & is_decorated[self.m.result_ids[at]]]] = True
+        owner = self.param_owner
+        out[owner[(owner >= 0) & is_decorated[self.param_ids]]] = True
         return out
 
     def _choose(self, imp: Symbol, candidates: list[Symbol]) -> Symbol | None:
@@ -498,12 +498,16 @@ class _Resolver:
                           warnings=self.warnings)
 
 
-def _parameters(m: Module, fns: Functions) -> list[list[int]]:
-    """Per function, the result ids of its OpFunctionParameters, in order."""
+def _parameter_arrays(m: Module, fns: Functions) -> tuple[np.ndarray, np.ndarray]:
+    """Every OpFunctionParameter's function (an index into `fns`; -1 outside any) and
+    result id, in module order."""
     at = np.flatnonzero(m.opcodes == Op.FunctionParameter)
-    owner = fns.owner[at]
-    ids = m.result_ids[at]
-    cut = np.searchsorted(owner, np.arange(fns.ids.size + 1))
+    return fns.owner[at], m.result_ids[at]
+
+
+def _parameters(owner: np.ndarray, ids: np.ndarray, n_fn: int) -> list[list[int]]:
+    """Per function, the result ids of its OpFunctionParameters, in order."""
+    cut = np.searchsorted(owner, np.arange(n_fn + 1))
     flat = ids.tolist()
     return [flat[a:b] for a, b in zip(cut[:-1].tolist(), cut[1:].tolist(), strict=True)]
 
