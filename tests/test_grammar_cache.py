@@ -85,8 +85,10 @@ def test_stale_cache_is_rebuilt_when_a_grammar_file_changes(core: Path) -> None:
 
 
 def test_cache_that_checks_out_but_does_not_build_is_rebuilt(tmp_path: Path) -> None:
-    """A consistent cache (right magic, checksums) whose tables are wrong: `grammar()`
-    in a fresh process rebuilds it instead of failing every run."""
+    """A consistent cache (right magic, checksums, shape) holding a row that does not
+    build: the record is built from the JSON instead, in a fresh process, and the cache
+    is rewritten, rather than every run failing. Rows are built on first use, so this is
+    found when OpSource's record is first asked for."""
     env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
     code = ("from spvlink.grammar import grammar; "
             "print(grammar().instructions[3].opname)")
@@ -96,16 +98,18 @@ def test_cache_that_checks_out_but_does_not_build_is_rebuilt(tmp_path: Path) -> 
     [cache] = (tmp_path / "cache" / "spvlink").glob("grammar-*.marshal")
     outer = marshal.loads(cache.read_bytes())
     raw = marshal.loads(outer["payload"])
-    raw["instructions"] = [("not", "an", "instruction")]  # wrong arity: fails to build
+    bad = marshal.dumps(("not", "an", "instruction"))  # wrong arity: fails to build
+    raw["instructions"][3] = bad
     outer["payload"] = marshal.dumps(raw)
     outer["checksum"] = zlib.crc32(outer["payload"])
     cache.write_bytes(marshal.dumps(outer))
+    assert g._looks_compiled(raw)
     again = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
                            text=True)
     assert again.returncode == 0, again.stderr
     assert again.stdout.strip() == "OpSource"
-    assert marshal.loads(marshal.loads(cache.read_bytes())["payload"])["instructions"] != [
-        ("not", "an", "instruction")]
+    rewritten = marshal.loads(marshal.loads(cache.read_bytes())["payload"])
+    assert rewritten["instructions"][3] != bad
 
 
 def test_unwritable_cache_folder_still_loads(core: Path) -> None:
@@ -116,22 +120,37 @@ def test_unwritable_cache_folder_still_loads(core: Path) -> None:
     assert not cached and raw["instructions"]
 
 
-def test_repeats_are_shared_in_the_cache_and_the_records(core: Path) -> None:
-    """Equal operand lists and strings are one object in the compiled tables, so marshal
-    writes a repeat as a reference (the cache is about half the size of one written
-    without sharing) and each distinct operand list is built into records once: OpIAdd and
-    OpISub hold the same record tuple. What loads from the cache equals what was compiled."""
+def test_records_are_built_on_first_use_and_repeats_are_shared(core: Path) -> None:
+    """Each instruction and operand kind is its own marshalled row, built into a record
+    when first asked for: a link builds a few dozen of the 858 instructions. Equal operand
+    lists are still one tuple of records (OpIAdd and OpISub hold the same one). What loads
+    from the cache equals what was compiled."""
     raw, _ = g._load_raw(core)
     again, cached = g._load_raw(core)
     assert cached and again == raw
-    by_name = {inst[1]: inst for inst in again["instructions"]}
-    assert by_name["OpIAdd"][2] is by_name["OpISub"][2]
-    unshared = marshal.dumps(raw, 2)  # version 2 writes no references
-    assert len(marshal.dumps(again)) < 0.7 * len(unshared)
     built = g._build_grammar(again)
+    records = built.instructions
+    assert isinstance(records, g._Records) and not records._built
     iadd, isub = built.by_name["OpIAdd"], built.by_name["OpISub"]
     assert iadd.operands is isub.operands
     assert [o.kind for o in iadd.operands] == ["IdResultType", "IdResult", "IdRef", "IdRef"]
+    assert sorted(records._built) == sorted([iadd.opcode, isub.opcode])
+    assert "OpIAdd" in built.by_name and iadd.opcode in records and 0xFFFF not in records
+    assert built.instructions.get(0xFFFF) is None and built.by_name.get("OpNope") is None
+
+
+def test_opcode_table_agrees_with_every_record(core: Path) -> None:
+    """The columns that whole-grammar tables read (opcode facts, the disassembler's
+    names) say what each instruction's record says."""
+    built = g._build_grammar(g._load_raw(core)[0])
+    t = built.table
+    assert sorted(t.opcode) == sorted(built.instructions)
+    for op, name, klass, typed, result, min_words in zip(*t, strict=True):
+        info = built.instructions[op]
+        assert (name, klass, typed, result) == (info.opname, info.klass,
+                                                info.has_result_type, info.has_result)
+        assert min_words == 1 + sum(1 for o in info.operands if o.quantifier == g.ONE)
+        assert built.by_name[name] is info
 
 
 def test_each_cache_format_has_its_own_file(core: Path) -> None:
@@ -145,3 +164,21 @@ def test_each_cache_format_has_its_own_file(core: Path) -> None:
     older.write_bytes(b"another version's cache")
     _, cached = g._load_raw(core)
     assert cached and older.read_bytes() == b"another version's cache"
+
+
+def test_an_opcode_named_twice_keeps_its_first_row(core: Path) -> None:
+    """Older grammars listed an alias as a second instruction with the same opcode
+    (OpDecorateStringGOOGLE beside OpDecorateString). The first row is the record; the
+    second name finds it, as an alias would."""
+    import json
+
+    path = core / "spirv.core.grammar.json"
+    doc = json.loads(path.read_text())
+    doc["instructions"].append({"opname": "OpSourceOld", "opcode": 3, "class": "Debug",
+                                "operands": []})
+    path.write_text(json.dumps(doc))
+    built = g._build_grammar(g._load_raw(core)[0])
+    assert built.instructions[3].opname == "OpSource"
+    assert built.by_name["OpSourceOld"] is built.instructions[3]
+    assert "OpSourceOld" in built.instructions[3].aliases
+    assert built.table.opcode.count(3) == 1

@@ -7,6 +7,11 @@ so a process that only disassembles a small module does not pay for parsing JSON
 cache is checked on load (its format, a checksum of its payload, the checksums of the
 grammar files it came from) and rebuilt when stale or corrupt.
 
+A link touches a few dozen of the grammar's 858 instructions and 71 operand kinds, so
+each record is built on first use from its own marshalled row (`_Records`); what needs
+every instruction (per-opcode lookup arrays) reads the columns of `OpcodeTable`. Building
+every record took 8-11 ms of each process, 5% of a 200-module link.
+
 The walk that turns an instruction's words into typed operands lives in `walk.py`;
 this module only holds data.
 """
@@ -18,7 +23,7 @@ import marshal
 import os
 import sys
 import sysconfig
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -52,7 +57,8 @@ DEBUG_INFO_SETS = frozenset(
     {"DebugInfo", "OpenCL.DebugInfo.100", "NonSemantic.Shader.DebugInfo.100"}
 )
 
-_CACHE_FORMAT = 5
+# 6: one marshalled row per record, built on first use, and the opcode table's columns.
+_CACHE_FORMAT = 6
 
 
 class GrammarError(SpvError):
@@ -116,14 +122,27 @@ class ExtInstSet(NamedTuple):
     operand_kinds: dict[str, OperandKind]
 
 
+class OpcodeTable(NamedTuple):
+    """Facts of every core instruction, as columns in the grammar's order: what a table
+    over all opcodes needs, read without building an `InstructionInfo` for each."""
+
+    opcode: list[int]
+    opname: list[str]
+    klass: list[str]
+    typed: list[bool]  # has a result type
+    result: list[bool]  # has a result id
+    min_words: list[int]  # the header and every operand that must be present
+
+
 class Grammar(NamedTuple):
     version: tuple[int, int]
     revision: int
-    instructions: dict[int, InstructionInfo]
-    by_name: dict[str, InstructionInfo]
-    operand_kinds: dict[str, OperandKind]
+    instructions: Mapping[int, InstructionInfo]
+    by_name: Mapping[str, InstructionInfo]
+    operand_kinds: Mapping[str, OperandKind]
     ext_sets: Mapping[str, ExtInstSet]
     generators: dict[int, tuple[str, str]]  # tool id -> (vendor, tool)
+    table: OpcodeTable
 
     def operand_kind(self, kind: str, ext: ExtInstSet | None = None) -> OperandKind:
         if ext is not None and kind in ext.operand_kinds:
@@ -239,7 +258,22 @@ def _parse_generators(xml_path: Path) -> dict[int, tuple[str, str]]:
     return out
 
 
+def _opcode_columns(insts: list[tuple]) -> list[list]:
+    """`OpcodeTable`'s columns of compiled instruction rows."""
+    columns: list[list] = [[], [], [], [], [], []]
+    for opcode, opname, operands, klass, _aliases in insts:
+        kinds = [o[0] for o in operands]
+        for column, value in zip(columns, (
+                opcode, opname, klass, kinds[:1] == ["IdResultType"], "IdResult" in kinds[:2],
+                1 + sum(1 for o in operands if o[1] == ONE)), strict=True):
+            column.append(value)
+    return columns
+
+
 def _compile_raw(core_dir: Path) -> dict:
+    """The grammar files as marshal-able tables. Each instruction, operand kind and
+    extended set is its own marshalled row, decoded when its record is first built;
+    an opcode named twice keeps its first row, the other name becoming an alias."""
     import json  # only when the compiled tables are not cached
 
     core = json.loads((core_dir / "spirv.core.grammar.json").read_text())
@@ -250,16 +284,29 @@ def _compile_raw(core_dir: Path) -> dict:
         if not p.is_file():
             continue
         g = json.loads(p.read_text())
-        ext[set_name] = (
+        ext[set_name] = marshal.dumps((
             _compile_instructions(g.get("instructions", []), memo),
             _compile_kinds(g.get("operand_kinds", []), memo),
-        )
+        ))
+    first: dict[int, tuple] = {}
+    for row in _compile_instructions(core["instructions"], memo):
+        kept = first.setdefault(row[0], row)
+        if kept is not row:  # older grammars spelled an alias as a second instruction
+            first[row[0]] = (*kept[:4], (*kept[4], row[1], *row[4]))
+    insts = list(first.values())
+    names = {row[1]: row[0] for row in insts}  # an opname wins over another's alias
+    for row in insts:
+        for alias in row[4]:
+            names.setdefault(alias, row[0])
     return {
         "format": _CACHE_FORMAT,
         "version": (core["major_version"], core["minor_version"]),
         "revision": core["revision"],
-        "instructions": _compile_instructions(core["instructions"], memo),
-        "kinds": _compile_kinds(core["operand_kinds"], memo),
+        "table": _opcode_columns(insts),
+        "instructions": {row[0]: marshal.dumps(row) for row in insts},
+        "names": names,
+        "kinds": {row[0]: marshal.dumps(row)
+                  for row in _compile_kinds(core["operand_kinds"], memo)},
         "ext": ext,
         "generators": _parse_generators(core_dir.parent / "spir-v.xml"),
     }
@@ -351,13 +398,20 @@ def _read_cache(cache: Path, core_dir: Path,
 
 
 def _looks_compiled(raw: object) -> bool:
-    """The shape `_compile_raw` gives (a cheap check; building the tables is the rest)."""
-    return (isinstance(raw, dict) and raw.get("format") == _CACHE_FORMAT
-            and isinstance(raw.get("instructions"), list) and bool(raw["instructions"])
-            and isinstance(raw.get("kinds"), list) and isinstance(raw.get("ext"), dict)
+    """The shape `_compile_raw` gives (a cheap check: a row that does not build is
+    found when it is first built, and the tables are then compiled again)."""
+    if not (isinstance(raw, dict) and raw.get("format") == _CACHE_FORMAT):
+        return False
+    insts, table = raw.get("instructions"), raw.get("table")
+    return (isinstance(insts, dict) and bool(insts)
+            and all(isinstance(v, bytes) for v in insts.values())
+            and isinstance(table, list) and len(table) == len(OpcodeTable._fields)
+            and all(isinstance(c, list) and len(c) == len(insts) for c in table)
+            and isinstance(raw.get("names"), dict)
+            and all(isinstance(d, dict) and all(isinstance(v, bytes) for v in d.values())
+                    for d in (raw.get("kinds"), raw.get("ext")))
             and isinstance(raw.get("generators"), dict)
-            and isinstance(raw.get("version"), tuple) and len(raw["version"]) == 2
-            and all(isinstance(v, tuple) and len(v) == 2 for v in raw["ext"].values()))
+            and isinstance(raw.get("version"), tuple) and len(raw["version"]) == 2)
 
 
 def _write_cache(cache: Path, core_dir: Path, sources: list[tuple[str, int, int]],
@@ -399,57 +453,114 @@ def _operand_specs(raw: tuple[tuple[str, str, str], ...],
     return found
 
 
-def _build_kinds(raw_kinds: list[tuple]) -> dict[str, OperandKind]:
-    kinds: dict[str, OperandKind] = {}
-    memo: dict[tuple, tuple[OperandSpec, ...]] = {}
-    for name, category, ens, bases in raw_kinds:
-        by_value: dict[int, Enumerant] = {}
-        by_name: dict[str, Enumerant] = {}
-        for ename, value, params, aliases in ens:
-            e = Enumerant(ename, value, _operand_specs(params, memo), tuple(aliases))
-            by_value.setdefault(value, e)
-            by_name[ename] = e
-            for a in aliases:
-                by_name.setdefault(a, e)
-        kinds[name] = OperandKind(name, category, by_value, by_name, tuple(bases))
-    return kinds
+def _build_kind(row: tuple, memo: dict[tuple, tuple[OperandSpec, ...]]) -> OperandKind:
+    name, category, ens, bases = row
+    by_value: dict[int, Enumerant] = {}
+    by_name: dict[str, Enumerant] = {}
+    for ename, value, params, aliases in ens:
+        e = Enumerant(ename, value, _operand_specs(params, memo), tuple(aliases))
+        by_value.setdefault(value, e)
+        by_name[ename] = e
+        for a in aliases:
+            by_name.setdefault(a, e)
+    return OperandKind(name, category, by_value, by_name, tuple(bases))
+
+
+def _build_instruction(row: tuple, memo: dict[tuple, tuple[OperandSpec, ...]]) -> InstructionInfo:
+    opcode, opname, operands, klass, aliases = row
+    return InstructionInfo(opcode, opname, _operand_specs(operands, memo), klass, tuple(aliases))
 
 
 def _build_instructions(raw: list[tuple]) -> tuple[dict[int, InstructionInfo], dict[str, InstructionInfo]]:
     by_op: dict[int, InstructionInfo] = {}
     by_name: dict[str, InstructionInfo] = {}
     memo: dict[tuple, tuple[OperandSpec, ...]] = {}
-    for opcode, opname, operands, klass, aliases in raw:
-        info = InstructionInfo(opcode, opname, _operand_specs(operands, memo), klass,
-                               tuple(aliases))
-        by_op.setdefault(opcode, info)
-        by_name[opname] = info
-        for a in aliases:
+    for row in raw:
+        info = _build_instruction(row, memo)
+        by_op.setdefault(info.opcode, info)
+        by_name[info.opname] = info
+        for a in info.aliases:
             by_name.setdefault(a, info)
     return by_op, by_name
 
 
-class _ExtSets(Mapping[str, ExtInstSet]):
-    """The extended instruction sets, each built on first use (most links need none)."""
+def _build_ext_set(name: str, row: tuple[list[tuple], list[tuple]]) -> ExtInstSet:
+    insts, kinds = row
+    by_op, by_name = _build_instructions(insts)
+    memo: dict[tuple, tuple[OperandSpec, ...]] = {}
+    return ExtInstSet(name, by_op, by_name, {k[0]: _build_kind(k, memo) for k in kinds})
 
-    def __init__(self, raw: dict[str, tuple[list[tuple], list[tuple]]]) -> None:
-        self._raw = raw
-        self._built: dict[str, ExtInstSet] = {}
 
-    def __getitem__(self, name: str) -> ExtInstSet:
-        found = self._built.get(name)
+# What a row that does not build raises (a cache that checked out but holds other tables).
+_BAD_ROW = (ValueError, EOFError, TypeError, KeyError, IndexError, AttributeError)
+
+
+@functools.cache
+def _recompiled() -> dict:
+    """The tables compiled again from the JSON, once per process, and the cache rewritten:
+    for a cached row that does not build."""
+    core_dir = _headers_dir()
+    raw = _compile_raw(core_dir)
+    sources = _source_stats(core_dir)
+    cache = _cache_path(core_dir)
+    if cache is not None and sources is not None:
+        _write_cache(cache, core_dir, sources, raw)
+    return raw
+
+
+class _Records(Mapping[Any, Any]):
+    """Records built on first use, each from its own marshalled row in `raw[part]`."""
+
+    __slots__ = ("_rows", "_part", "_build", "_built")
+
+    def __init__(self, raw: dict, part: str, build: Callable[[Any, Any], Any]) -> None:
+        self._rows: dict = raw[part]
+        self._part = part
+        self._build = build  # (key, decoded row) -> record
+        self._built: dict = {}
+
+    def __getitem__(self, key: Any) -> Any:
+        found = self._built.get(key)
         if found is None:
-            e_insts, e_kinds = self._raw[name]
-            e_by_op, e_by_name = _build_instructions(e_insts)
-            found = self._built[name] = ExtInstSet(name, e_by_op, e_by_name,
-                                                   _build_kinds(e_kinds))
+            row = self._rows[key]  # KeyError: not in the grammar
+            try:
+                found = self._build(key, marshal.loads(row))
+            except _BAD_ROW:
+                self._rows = _recompiled()[self._part]
+                found = self._build(key, marshal.loads(self._rows[key]))
+            self._built[key] = found
         return found
 
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._raw)
+    def __contains__(self, key: object) -> bool:
+        return key in self._rows
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._rows)
 
     def __len__(self) -> int:
-        return len(self._raw)
+        return len(self._rows)
+
+
+class _InstructionsByName(Mapping[str, InstructionInfo]):
+    """Instruction records by opname or alias (the assembler's lookup)."""
+
+    __slots__ = ("_opcodes", "_records")
+
+    def __init__(self, opcodes: dict[str, int], records: Mapping[int, InstructionInfo]) -> None:
+        self._opcodes = opcodes
+        self._records = records
+
+    def __getitem__(self, name: str) -> InstructionInfo:
+        return self._records[self._opcodes[name]]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._opcodes
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._opcodes)
+
+    def __len__(self) -> int:
+        return len(self._opcodes)
 
 
 @functools.cache
@@ -459,29 +570,26 @@ def grammar() -> Grammar:
     raw, cached = _load_raw(core_dir)
     try:
         return _build_grammar(raw)
-    except (KeyError, TypeError, ValueError, IndexError, AttributeError):
+    except _BAD_ROW:
         if not cached:
             raise
-    # A cache that passed its checks but does not build: rebuild it from the JSON.
-    raw = _compile_raw(core_dir)
-    sources = _source_stats(core_dir)
-    cache = _cache_path(core_dir)
-    if cache is not None and sources is not None:
-        _write_cache(cache, core_dir, sources, raw)
-    return _build_grammar(raw)
+    return _build_grammar(_recompiled())
 
 
 def _build_grammar(raw: dict) -> Grammar:
-    insts, by_name = _build_instructions(raw["instructions"])
-    ext_sets = _ExtSets(raw["ext"])
+    """The grammar's records, each built on first use. Equal operand lists are one
+    tuple of records, as they are one object in the compiled rows."""
+    memo: dict[tuple, tuple[OperandSpec, ...]] = {}
+    instructions = _Records(raw, "instructions", lambda _op, row: _build_instruction(row, memo))
     return Grammar(
         version=tuple(raw["version"]),
         revision=raw["revision"],
-        instructions=insts,
-        by_name=by_name,
-        operand_kinds=_build_kinds(raw["kinds"]),
-        ext_sets=ext_sets,
+        instructions=instructions,
+        by_name=_InstructionsByName(raw["names"], instructions),
+        operand_kinds=_Records(raw, "kinds", lambda _name, row: _build_kind(row, memo)),
+        ext_sets=_Records(raw, "ext", _build_ext_set),
         generators={int(k): tuple(v) for k, v in raw["generators"].items()},
+        table=OpcodeTable(*raw["table"]),
     )
 
 

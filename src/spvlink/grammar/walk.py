@@ -309,7 +309,7 @@ _spec_constant_memo: list[frozenset[int]] = []  # the grammar is loaded once per
 
 def _spec_constant_opcodes(g: Any) -> frozenset[int]:
     if not _spec_constant_memo:
-        by_name = {info.opname: op for op, info in g.instructions.items()}
+        by_name = dict(zip(g.table.opname, g.table.opcode, strict=True))
         _spec_constant_memo.append(frozenset(
             by_name[f"Op{n}"] for n in _SPEC_CONSTANT_OPERATIONS if f"Op{n}" in by_name))
     return _spec_constant_memo[0]

@@ -48,8 +48,10 @@ def _put(table: dict[int, tuple[int, Any]], key: int, index: int, fact: Any) -> 
 @functools.cache
 def _typed_results() -> frozenset[int]:
     """Opcodes with a result type and a result id: their result is a value."""
-    return frozenset(op for op, info in grammar().instructions.items()
-                     if info.has_result_type and info.has_result)
+    table = grammar().table
+    return frozenset(op for op, typed, result
+                     in zip(table.opcode, table.typed, table.result, strict=True)
+                     if typed and result)
 
 
 class DecodeContext:

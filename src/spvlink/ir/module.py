@@ -19,7 +19,7 @@ from .._words import decode_string as decode_string
 from .._words import encode_string as encode_string
 from .._words import opcode_of, version_of, word_count_of
 from ..errors import SpvError
-from ..grammar import ONE, grammar
+from ..grammar import grammar
 from ..grammar.walk import ID_KINDS, WalkContext, WalkError, WalkResult, walk
 from ..spec import Op
 from .layout import PURE_CLASSES, PURE_EXTRA, SECTION_OF_OPCODE, Section
@@ -219,24 +219,19 @@ def opcode_facts() -> OpcodeFacts:
     min_words = np.full(n, n, dtype=np.uint32)
     slot = np.full(n, -1, dtype=np.int32)
     pure = np.zeros(n, dtype=bool)
-    instructions = grammar().instructions
-    # Operand lists repeat (the grammar shares them): their facts are read once each.
-    of_operands: dict[int, tuple[bool, bool, int]] = {}
-    for k, (opcode, info) in enumerate(sorted(instructions.items())):
-        facts = of_operands.get(id(info.operands))
-        if facts is None:
-            facts = of_operands[id(info.operands)] = (
-                info.has_result_type, info.has_result,
-                1 + sum(1 for o in info.operands if o.quantifier == ONE))
-        typed, has_result, min_words[opcode] = facts
-        has_type[opcode] = typed
-        if has_result:
-            result_off[opcode] = 2 if typed else 1
-        slot[opcode] = k
-        pure[opcode] = has_result and (info.klass in PURE_CLASSES or opcode in PURE_EXTRA)
+    table = grammar().table
+    ops = np.array(table.opcode, dtype=np.int64)
+    typed = np.array(table.typed, dtype=bool)
+    has_result = np.array(table.result, dtype=bool)
+    has_type[ops] = typed
+    result_off[ops] = np.where(has_result, np.where(typed, 2, 1), 0)
+    min_words[ops] = table.min_words
+    slot[np.sort(ops)] = np.arange(ops.size)
+    pure[ops] = has_result & np.array([klass in PURE_CLASSES or op in PURE_EXTRA
+                                       for op, klass in zip(table.opcode, table.klass, strict=True)])
     for opcode, sec in SECTION_OF_OPCODE.items():
         section[opcode] = int(sec)
-    return OpcodeFacts(has_type, result_off, section, min_words, slot, pure, len(instructions))
+    return OpcodeFacts(has_type, result_off, section, min_words, slot, pure, ops.size)
 
 
 def compute_sections(opcodes: np.ndarray) -> np.ndarray:

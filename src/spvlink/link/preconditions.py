@@ -199,8 +199,8 @@ def _body_only() -> Any:
     import numpy as np
 
     table = np.zeros(1 << 16, dtype=bool)
-    for opcode, info in grammar().instructions.items():
-        table[opcode] = info.klass in _BODY_CLASSES
+    opcodes = grammar().table
+    table[opcodes.opcode] = [klass in _BODY_CLASSES for klass in opcodes.klass]
     table[[Op.Variable, Op.Function, Op.Undef, Op.FunctionEnd]] = False
     return table
 

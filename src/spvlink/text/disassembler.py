@@ -86,7 +86,7 @@ def disassemble(module: Module, *, raw_id: bool = False, header: bool = True,
     ext_sets: dict[int, ExtInstSet | None] = {}
     words: list[int] = module.words.tolist()
     starts: list[int] = module.starts.tolist()
-    opnames = {op: info.opname for op, info in g.instructions.items()}
+    opnames = dict(zip(g.table.opcode, g.table.opname, strict=True))
     pad_cache: dict[int, str] = {}
     no_result = " " * 15 if indent else ""
     memo = _memo
