@@ -10,7 +10,7 @@ SRC = Path(__file__).resolve().parent.parent / "src" / "spvlink"
 # Lower number = lower layer; a module may import only its own layer or lower ones,
 # except that the two codecs never import each other.
 LAYER = {
-    "errors": 0, "_words": 0, "_cores": 0, "_heap": 0, "timing": 0, "choices": 0, "record": 0,
+    "errors": 0, "_words": 0, "_cores": 0, "_heap": 0, "_once": 0, "timing": 0, "choices": 0, "record": 0,
     "grammar": 1, "spec": 1,
     "ir": 2,
     "binary": 3, "text": 3,

@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from .._once import once
 from ..errors import SpvError
 
 # Operand quantifiers, as in the grammar: exactly one, optional, any number.
@@ -563,7 +564,7 @@ class _InstructionsByName(Mapping[str, InstructionInfo]):
         return len(self._opcodes)
 
 
-@functools.cache
+@once
 def grammar() -> Grammar:
     """The core grammar and every extended instruction set, loaded once per process."""
     core_dir = _headers_dir()

@@ -9,11 +9,11 @@ are `Instruction` views made on demand; rewritten ones are spliced back with `sp
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 # The string and header facts live in _words; these names stay importable from here.
+from .._once import once
 from .._words import MAGIC as MAGIC
 from .._words import decode_string as decode_string
 from .._words import encode_string as encode_string
@@ -208,7 +208,7 @@ class OpcodeFacts(NamedTuple):
     n_known: int
 
 
-@functools.cache
+@once
 def opcode_facts() -> OpcodeFacts:
     """The grammar's instructions as per-opcode arrays (one pass over the grammar)."""
     np = _np()
