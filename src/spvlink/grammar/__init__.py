@@ -18,7 +18,6 @@ this module only holds data.
 
 from __future__ import annotations
 
-import functools
 import marshal
 import os
 import sys
@@ -496,7 +495,7 @@ def _build_ext_set(name: str, row: tuple[list[tuple], list[tuple]]) -> ExtInstSe
 _BAD_ROW = (ValueError, EOFError, TypeError, KeyError, IndexError, AttributeError)
 
 
-@functools.cache
+@once
 def _recompiled() -> dict:
     """The tables compiled again from the JSON, once per process, and the cache rewritten:
     for a cached row that does not build."""
