@@ -91,3 +91,37 @@ print(len(mods), len(loads))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          env={**os.environ, "XDG_CACHE_HOME": str(tmp_path)}, check=True)
     assert out.stdout.split() == ["6", "1"], out.stderr
+
+
+def test_a_child_forked_while_the_table_is_being_made_makes_it_itself() -> None:
+    """A fork while another thread holds the lock (the fuzz harness and `link-many` fork
+    workers): the child has no such thread to release it, so it starts with a new lock
+    and makes the table, rather than waiting for ever."""
+    started = threading.Event()
+
+    def make() -> int:
+        started.set()
+        time.sleep(0.3)
+        return 7
+
+    get = once(make)
+    maker = threading.Thread(target=get)
+    maker.start()
+    started.wait()
+    pid = os.fork()
+    if pid == 0:  # the child: get() must return
+        os._exit(0 if get() == 7 else 1)
+    deadline = time.monotonic() + 10
+    exit_code = None  # None: still waiting at the deadline
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            exit_code = os.waitstatus_to_exitcode(status)
+            break
+        time.sleep(0.02)
+    else:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+    maker.join()
+    assert exit_code == 0
+    assert get() == 7
