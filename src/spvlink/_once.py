@@ -17,7 +17,7 @@ def once(make: Callable[[], T]) -> Callable[[], T]:
     `functools.cache` holds no lock: two threads asking for a table before it exists both
     make it, one after the other under the GIL. The reader's two threads did exactly that
     with the grammar and the opcode tables at the start of every big link (chain 1000:
-    reading 86 -> 77 ms). Here the second waits for the first's result instead.
+    reading 100 -> 89 ms). Here the second waits for the first's result instead.
 
     A child forked while another thread was making the table starts with a new lock (the
     thread holding the old one does not exist there) and makes the table itself."""
