@@ -21,7 +21,7 @@ from __future__ import annotations
 import marshal
 import os
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -97,6 +97,17 @@ class OperandKind(NamedTuple):
         return any(e.parameters for e in self.enumerants.values())
 
 
+def _typed(operands: Sequence[Sequence[str]]) -> bool:
+    """Has an instruction with these operand specs (records or compiled rows, both
+    (kind, quantifier, name)) a result type?"""
+    return bool(operands) and operands[0][0] == "IdResultType"
+
+
+def _has_result(operands: Sequence[Sequence[str]]) -> bool:
+    """Has it a result id (after its result type, if any)?"""
+    return any(o[0] == "IdResult" for o in operands[:2])
+
+
 class InstructionInfo(NamedTuple):
     opcode: int
     opname: str
@@ -106,12 +117,11 @@ class InstructionInfo(NamedTuple):
 
     @property
     def has_result_type(self) -> bool:
-        return bool(self.operands) and self.operands[0].kind == "IdResultType"
+        return _typed(self.operands)
 
     @property
     def has_result(self) -> bool:
-        kinds = [o.kind for o in self.operands[:2]]
-        return "IdResult" in kinds
+        return _has_result(self.operands)
 
 
 class ExtInstSet(NamedTuple):
@@ -262,9 +272,8 @@ def _opcode_columns(insts: list[tuple]) -> list[list]:
     """`OpcodeTable`'s columns of compiled instruction rows."""
     columns: list[list] = [[], [], [], [], [], []]
     for opcode, opname, operands, klass, _aliases in insts:
-        kinds = [o[0] for o in operands]
         for column, value in zip(columns, (
-                opcode, opname, klass, kinds[:1] == ["IdResultType"], "IdResult" in kinds[:2],
+                opcode, opname, klass, _typed(operands), _has_result(operands),
                 1 + sum(1 for o in operands if o[1] == ONE)), strict=True):
             column.append(value)
     return columns
@@ -326,13 +335,19 @@ def _load_raw(core_dir: Path) -> tuple[dict, bool]:
         raw = _read_cache(cache, core_dir, sources)
         if raw is not None:
             return raw, True
+    return _compiled(core_dir, cache, sources), False
+
+
+def _compiled(core_dir: Path, cache: Path | None,
+              sources: list[tuple[str, int, int]] | None) -> dict:
+    """The tables compiled from the JSON, and written to the cache where there is one."""
     try:
         raw = _compile_raw(core_dir)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise GrammarError(f"cannot read the SPIR-V grammar in {core_dir}: {exc}") from exc
     if cache is not None and sources is not None:
         _write_cache(cache, core_dir, sources, raw)
-    return raw, False
+    return raw
 
 
 def _cache_path(core_dir: Path) -> Path | None:
@@ -500,12 +515,7 @@ def _recompiled() -> dict:
     """The tables compiled again from the JSON, once per process, and the cache rewritten:
     for a cached row that does not build."""
     core_dir = _headers_dir()
-    raw = _compile_raw(core_dir)
-    sources = _source_stats(core_dir)
-    cache = _cache_path(core_dir)
-    if cache is not None and sources is not None:
-        _write_cache(cache, core_dir, sources, raw)
-    return raw
+    return _compiled(core_dir, _cache_path(core_dir), _source_stats(core_dir))
 
 
 class _Records(Mapping[Any, Any]):

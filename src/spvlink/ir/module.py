@@ -210,7 +210,7 @@ class OpcodeFacts(NamedTuple):
 
 @once
 def opcode_facts() -> OpcodeFacts:
-    """The grammar's instructions as per-opcode arrays (one pass over the grammar)."""
+    """The grammar's instructions as per-opcode arrays (from its opcode table's columns)."""
     np = _np()
     n = 1 << 16
     has_type = np.zeros(n, dtype=np.int64)
